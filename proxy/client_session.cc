@@ -1,0 +1,261 @@
+#include "proxy/client_session.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <event2/buffer.h>
+
+#include "common/log.h"
+#include "proxy/worker.h"
+
+namespace strata {
+namespace {
+
+timeval ToTimeval(std::chrono::milliseconds ms) {
+  timeval tv;
+  tv.tv_sec = ms.count() / 1000;
+  tv.tv_usec = (ms.count() % 1000) * 1000;
+  return tv;
+}
+
+std::string AddressToString(const sockaddr* addr) {
+  char text[INET6_ADDRSTRLEN] = "";
+  if (addr->sa_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr, text, sizeof(text));
+  } else if (addr->sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, text, sizeof(text));
+  }
+  return text;
+}
+
+http::ParseLimits LimitsFrom(const Settings& settings) {
+  http::ParseLimits limits;
+  limits.max_head_bytes = settings.max_request_head;
+  limits.max_fields = static_cast<size_t>(settings.max_fields);
+  return limits;
+}
+
+}  // namespace
+
+ClientSession::ClientSession(Worker* worker, evutil_socket_t fd, const sockaddr* addr, int /*addr_len*/)
+    : worker_(worker),
+      client_ip_(AddressToString(addr)),
+      parser_(LimitsFrom(worker->config()->settings)),
+      transaction_(this) {
+  bev_ = bufferevent_socket_new(worker->base(), fd, BEV_OPT_CLOSE_ON_FREE);
+  evtimer_assign(&head_timer_, worker->base(), OnHeadTimeout, this);
+}
+
+ClientSession::~ClientSession() {
+  transaction_.Cancel();
+  if (head_timer_armed_) evtimer_del(&head_timer_);
+  if (bev_ != nullptr) bufferevent_free(bev_);
+}
+
+evbuffer* ClientSession::input() const { return bufferevent_get_input(bev_); }
+evbuffer* ClientSession::output() const { return bufferevent_get_output(bev_); }
+
+bool ClientSession::output_full() const {
+  return evbuffer_get_length(output()) >= worker_->config()->settings.buffer_high_water;
+}
+
+void ClientSession::Start() {
+  const Settings& settings = worker_->config()->settings;
+  size_t high_water = std::max<size_t>(settings.buffer_high_water, settings.max_request_head + 1);
+  bufferevent_setwatermark(bev_, EV_READ, 0, high_water);
+  bufferevent_setwatermark(bev_, EV_WRITE, settings.buffer_high_water / 2, 0);
+  bufferevent_setcb(bev_, OnRead, OnWrite, OnEvent, this);
+  bufferevent_enable(bev_, EV_READ | EV_WRITE);
+  // The first request head must arrive within client_head.
+  timeval head = ToTimeval(settings.client_head_timeout);
+  evtimer_add(&head_timer_, &head);
+  head_timer_armed_ = true;
+}
+
+void ClientSession::SetIdleTimeouts() {
+  const Settings& settings = worker_->config()->settings;
+  timeval idle = ToTimeval(settings.client_keepalive_timeout);
+  timeval transfer = ToTimeval(settings.transfer_idle_timeout);
+  bufferevent_set_timeouts(bev_, &idle, &transfer);
+}
+
+void ClientSession::SetReadingBody(bool reading) {
+  timeval transfer = ToTimeval(worker_->config()->settings.transfer_idle_timeout);
+  // While the response streams, the client owes us nothing: no read timeout,
+  // but reading stays on to notice a close.
+  bufferevent_set_timeouts(bev_, reading ? &transfer : nullptr, &transfer);
+}
+
+void ClientSession::OnRead(bufferevent*, void* arg) {
+  auto* self = static_cast<ClientSession*>(arg);
+  if (self->closed_) return;
+  if (self->transaction_.active()) {
+    self->transaction_.OnClientReadable();
+    return;
+  }
+  self->ProcessInput();
+}
+
+void ClientSession::OnWrite(bufferevent*, void* arg) {
+  auto* self = static_cast<ClientSession*>(arg);
+  if (self->closed_) return;
+  if (self->closing_) {
+    if (evbuffer_get_length(self->output()) == 0) self->Close();
+    return;
+  }
+  if (self->transaction_.active()) {
+    self->transaction_.OnClientWritable();
+    return;
+  }
+  self->ProcessInput();
+}
+
+void ClientSession::OnEvent(bufferevent*, short events, void* arg) {
+  auto* self = static_cast<ClientSession*>(arg);
+  if (self->closed_) return;
+  if (events & BEV_EVENT_EOF) {
+    self->client_eof_ = true;
+    bufferevent_disable(self->bev_, EV_READ);
+    if (self->transaction_.active()) {
+      self->transaction_.OnClientEof();
+    } else if (!self->closing_) {
+      // A half-closed client may still have complete requests buffered.
+      self->ProcessInput();
+      if (!self->transaction_.active() && !self->closed_) self->CloseAfterFlush();
+    }
+    return;
+  }
+  if (events & BEV_EVENT_TIMEOUT) {
+    if (self->transaction_.active()) {
+      self->transaction_.OnClientError();
+    } else {
+      self->Close();
+    }
+    return;
+  }
+  // BEV_EVENT_ERROR
+  if (self->transaction_.active()) {
+    self->transaction_.OnClientError();
+  } else {
+    self->Close();
+  }
+}
+
+void ClientSession::OnHeadTimeout(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<ClientSession*>(arg);
+  self->head_timer_armed_ = false;
+  if (self->closed_ || self->transaction_.active()) return;
+  LOG_DEBUG("client %s: request head timed out", self->client_ip_.c_str());
+  self->Close();
+}
+
+void ClientSession::ProcessInput() {
+  if (in_process_input_) return;  // TransactionDone() inside the loop below
+  in_process_input_ = true;
+  const Settings& settings = worker_->config()->settings;
+  while (!closed_ && !closing_ && !transaction_.active()) {
+    evbuffer* in = input();
+    size_t length = evbuffer_get_length(in);
+    if (length == 0) break;
+    // Pipelined responses are produced only as fast as the client reads them.
+    if (output_full()) break;
+    if (!head_timer_armed_) {
+      timeval head = ToTimeval(settings.client_head_timeout);
+      evtimer_add(&head_timer_, &head);
+      head_timer_armed_ = true;
+    }
+    size_t view = std::min<size_t>(length, settings.max_request_head + 1);
+    const char* data = reinterpret_cast<const char*>(evbuffer_pullup(in, view));
+    http::ParseStatus status = parser_.Parse(data, view);
+    if (status == http::ParseStatus::kNeedMore) {
+      if (client_eof_) CloseAfterFlush();
+      break;
+    }
+    if (status == http::ParseStatus::kError) {
+      RejectRequest(parser_.error());
+      break;
+    }
+    evtimer_del(&head_timer_);
+    head_timer_armed_ = false;
+    transaction_.Start(parser_.head());
+    parser_.Reset();
+  }
+  in_process_input_ = false;
+}
+
+void ClientSession::RejectRequest(const char* reason) {
+  LOG_INFO("client %s: bad request: %s", client_ip_.c_str(), reason);
+  std::string response;
+  std::string body = "Bad Request: ";
+  body.append(reason);
+  body.push_back('\n');
+  http::AppendLocalResponse(400, body, /*close=*/true, /*head_request=*/false, "", &response);
+  evbuffer_add(output(), response.data(), response.size());
+  AccessRecord record;
+  record.client_ip = client_ip_;
+  record.cache_result = "-";
+  record.status = 400;
+  record.bytes_to_client = response.size();
+  record.method = "-";
+  record.url = "-";
+  worker_->access_log().Append(record);
+  CloseAfterFlush();
+}
+
+void ClientSession::TransactionDone(bool close) {
+  if (close || closing_ || worker_->draining()) {
+    CloseAfterFlush();
+    return;
+  }
+  SetIdleTimeouts();
+  if (client_eof_) {
+    ProcessInput();
+    if (!transaction_.active() && !closed_) CloseAfterFlush();
+    return;
+  }
+  ProcessInput();
+}
+
+void ClientSession::Shutdown() {
+  if (closed_ || closing_) return;
+  if (!transaction_.active()) CloseAfterFlush();
+}
+
+void ClientSession::CloseAfterFlush() {
+  if (closed_) return;
+  closing_ = true;
+  bufferevent_disable(bev_, EV_READ);
+  if (evbuffer_get_length(output()) == 0) {
+    Close();
+    return;
+  }
+  // Called back only when everything is written.
+  bufferevent_setwatermark(bev_, EV_WRITE, 0, 0);
+  bufferevent_enable(bev_, EV_WRITE);
+}
+
+void ClientSession::Abort() { Close(); }
+
+void ClientSession::Close() {
+  if (closed_) return;
+  closed_ = true;
+  transaction_.Cancel();
+  bufferevent_disable(bev_, EV_READ | EV_WRITE);
+  bufferevent_setcb(bev_, nullptr, nullptr, nullptr, nullptr);
+  if (head_timer_armed_) {
+    evtimer_del(&head_timer_);
+    head_timer_armed_ = false;
+  }
+  // Deleted from the loop, after every caller on the stack has returned.
+  timeval now{0, 0};
+  event_base_once(worker_->base(), -1, EV_TIMEOUT, OnDestroy, this, &now);
+}
+
+void ClientSession::OnDestroy(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<ClientSession*>(arg);
+  Worker* worker = self->worker_;
+  worker->RemoveSession(self);
+  delete self;
+}
+
+}  // namespace strata

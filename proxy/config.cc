@@ -1,0 +1,137 @@
+#include "proxy/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace strata {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+bool Exists(const std::string& path) {
+  std::error_code ec;
+  return fs::exists(path, ec);
+}
+
+void AddProblems(const Status& st, std::vector<std::string>* problems) {
+  if (st.ok()) return;
+  std::stringstream lines(st.message());
+  for (std::string line; std::getline(lines, line);) problems->push_back(line);
+}
+
+std::string Join(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += (out.empty() ? "" : "\n") + l;
+  return out;
+}
+
+// ip_allow.yaml: until its parser exists, only YAML syntax and the top-level
+// `ip_allow` list are checked.
+void CheckIpAllow(const std::string& path, std::vector<std::string>* problems) {
+  try {
+    YAML::Node root = YAML::LoadFile(path);
+    if (!root.IsNull() && (!root.IsMap() || !root["ip_allow"] || !root["ip_allow"].IsSequence())) {
+      problems->push_back(path + ":1: expected a top-level 'ip_allow' list");
+    }
+  } catch (const YAML::Exception& e) {
+    problems->push_back(path + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
+  }
+}
+
+// storage.config (ATS syntax): `PATH [SIZE] [volume=N] [id=NAME]` per line.
+// Until its parser exists, only the shape of each line is checked.
+void CheckStorage(const std::string& path, std::vector<std::string>* problems) {
+  std::ifstream in(path);
+  if (!in) {
+    problems->push_back(path + ": cannot open");
+    return;
+  }
+  int line_no = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_no;
+    std::stringstream tokens(line.substr(0, line.find('#')));
+    std::string span;
+    if (!(tokens >> span)) continue;
+    for (std::string tok; tokens >> tok;) {
+      if (tok.find('=') != std::string::npos) continue;
+      size_t digits = 0;
+      while (digits < tok.size() && std::isdigit(static_cast<unsigned char>(tok[digits]))) ++digits;
+      const std::string suffix = tok.substr(digits);
+      if (digits == 0 || (suffix.size() > 1 || (!suffix.empty() && std::string("KMGTkmgt").find(suffix) ==
+                                                                       std::string::npos))) {
+        problems->push_back(path + ":" + std::to_string(line_no) + ": '" + tok +
+                            "' is neither a size (e.g. 1G) nor an option (volume=N, id=NAME)");
+      }
+    }
+  }
+}
+
+// records.yaml and remap.config of `dir` into *config; problems appended.
+void LoadFiles(const std::string& dir, Config* config, std::vector<std::string>* problems) {
+  AddProblems(LoadRecordsYaml(dir + "/records.yaml", &config->settings), problems);
+  const std::string remap = dir + "/remap.config";
+  if (Exists(remap)) AddProblems(config->remap.LoadFile(remap), problems);
+}
+
+bool IsDirectory(const std::string& dir) {
+  std::error_code ec;
+  return fs::is_directory(dir, ec);
+}
+
+}  // namespace
+
+Status LoadConfig(const std::string& dir, const ConfigOverrides& overrides, Config* out) {
+  Config config;
+  config.dir = dir;
+  config.settings = DefaultSettings();
+  std::vector<std::string> problems;
+  if (!dir.empty()) {
+    if (IsDirectory(dir)) {
+      LoadFiles(dir, &config, &problems);
+    } else {
+      problems.push_back(dir + ": no such config directory");
+    }
+  }
+  for (const auto& [name, value] : overrides.sets) {
+    Status st = ParseSettingValue(name, value, &config.settings);
+    if (!st.ok()) problems.push_back("--set " + st.message());
+  }
+  for (const std::string& addr : overrides.listen) {
+    std::string host;
+    uint16_t port;
+    Status st = ParseListenAddress(addr, &host, &port);
+    if (!st.ok()) {
+      problems.push_back("--listen " + st.message());
+    } else if (std::find(config.settings.listen.begin(), config.settings.listen.end(), addr) ==
+               config.settings.listen.end()) {
+      config.settings.listen.push_back(addr);
+    }
+  }
+  if (!overrides.origin_url.empty()) AddProblems(config.remap.AddCatchAll(overrides.origin_url), &problems);
+  if (!problems.empty()) return Status::InvalidArgument(Join(problems));
+  *out = std::move(config);
+  return Status::OK();
+}
+
+Status CheckConfigDir(const std::string& dir, std::string* report) {
+  std::vector<std::string> problems;
+  if (!IsDirectory(dir)) {
+    problems.push_back(dir + ": no such config directory");
+  } else {
+    Config config;
+    config.settings = DefaultSettings();
+    LoadFiles(dir, &config, &problems);
+    if (Exists(dir + "/ip_allow.yaml")) CheckIpAllow(dir + "/ip_allow.yaml", &problems);
+    if (Exists(dir + "/storage.config")) CheckStorage(dir + "/storage.config", &problems);
+  }
+  *report = Join(problems);
+  return problems.empty() ? Status::OK() : Status::InvalidArgument(*report);
+}
+
+}  // namespace strata

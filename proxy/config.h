@@ -1,0 +1,59 @@
+// Config: one immutable snapshot of everything read from the config
+// directory plus the command line.
+//
+// The daemon builds a Config with LoadConfig at start and on every reload,
+// and swaps the new snapshot in only when it loaded without error, so an
+// invalid new config never replaces a working one. Transactions keep the
+// snapshot they started with (the daemon holds it in a
+// std::shared_ptr<const Config>).
+//
+// Files read from the directory (each optional):
+//   records.yaml   settings (proxy/settings.h)
+//   remap.config   remap rules (proxy/remap.h); with no rules and no --origin
+//                  every request gets 404, which is not a config error
+// ip_allow.yaml and storage.config are only checked for syntax here (YAML
+// well-formedness, field count) until their own parsers exist.
+//
+// Order of precedence: table defaults < records.yaml < --set < --listen
+// (which adds listeners). --origin appends a catch-all `map /` after the
+// rules from remap.config, so a catch-all there wins over it.
+//
+// Thread-safety: a Config is immutable once built; read it from any thread.
+// The functions below touch only their arguments and the files.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "proxy/remap.h"
+#include "proxy/settings.h"
+
+namespace strata {
+
+struct Config {
+  std::string dir;  // the config directory it was read from; "" = none
+  Settings settings;
+  RemapTable remap;
+};
+
+// What the command line adds on top of the files.
+struct ConfigOverrides {
+  std::vector<std::string> listen;                         // --listen ADDR:PORT (repeatable)
+  std::string origin_url;                                  // --origin URL; "" = none
+  std::vector<std::pair<std::string, std::string>> sets;   // --set NAME=VALUE, in order
+};
+
+// Loads DIR's files and applies `overrides`. An empty `dir` reads no files
+// (quick-start from the command line only). Problems from all files and all
+// overrides are reported together, one "file:line: problem" (or
+// "--set NAME=VALUE: problem") per line; on error *out is unchanged.
+Status LoadConfig(const std::string& dir, const ConfigOverrides& overrides, Config* out);
+
+// For `strata --check-config`: validates every known file in `dir`. *report
+// gets one "file:line: problem" line per problem (empty when all is well);
+// the Status is OK only when there is none.
+Status CheckConfigDir(const std::string& dir, std::string* report);
+
+}  // namespace strata

@@ -1,0 +1,73 @@
+// Serialises the message heads the proxy sends: the request to the origin,
+// the response to the client, and the small responses Strata makes itself.
+//
+// Forwarding rules applied here (RFC 9110 §7.6): hop-by-hop fields and the
+// fields named in Connection are dropped; message framing (Content-Length,
+// Transfer-Encoding) is rebuilt from the framing actually used on the next
+// hop, never copied; Via is added; X-Forwarded-For gets the client address.
+//
+// Everything appends to a std::string the caller reuses, so a keep-alive
+// connection does not allocate per request. No libevent here: unit-testable.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "proxy/http_parser.h"
+
+namespace strata {
+class RemapTable;
+}
+
+namespace strata::http {
+
+// The framing of a body on the hop we send it over.
+struct OutFraming {
+  enum class Kind { kNone, kContentLength, kChunked, kUntilClose } kind = Kind::kNone;
+  uint64_t length = 0;
+};
+
+// Fields the proxy always removes before forwarding (RFC 9110 §7.6.1), besides
+// those listed in Connection.
+bool IsHopByHopField(std::string_view name);
+
+// True when `name` is listed in any Connection field of `fields`.
+bool IsConnectionListed(const std::vector<Field>& fields, std::string_view name);
+
+std::string_view ReasonPhrase(int status);
+
+// The current time as an IMF-fixdate, recomputed at most once a second per thread.
+std::string_view HttpDateNow();
+
+struct OriginRequestParams {
+  std::string_view path;         // origin-form target after remap
+  std::string_view host_header;  // Host to send
+  OutFraming body;               // how the request body goes to the origin
+  std::string_view via_name;     // pseudonym for Via, e.g. "strata"
+  std::string_view client_ip;    // for X-Forwarded-For; empty = do not add
+  bool strip_expect = true;      // the proxy answers 100-continue itself
+};
+
+void AppendOriginRequestHead(const RequestHead& request, const OriginRequestParams& params, std::string* out);
+
+struct ClientResponseParams {
+  OutFraming body;                       // how the body goes to the client
+  bool close = false;                    // the connection closes after this response
+  bool client_is_http10 = false;         // answer keep-alive explicitly for 1.0
+  std::string_view via_name;
+  const RemapTable* reverse_map = nullptr;  // rewrites Location and Content-Location
+};
+
+void AppendClientResponseHead(const ResponseHead& response, const ClientResponseParams& params, std::string* out);
+
+// An interim (1xx) response passed on to the client unchanged but for
+// hop-by-hop fields.
+void AppendInterimResponse(const ResponseHead& response, std::string* out);
+
+// A complete small response made by Strata (errors, redirects): text/plain
+// body, Content-Length, Date; `location` adds a Location field when non-empty.
+void AppendLocalResponse(int status, std::string_view body, bool close, bool head_request, std::string_view location,
+                         std::string* out);
+
+}  // namespace strata::http

@@ -1,0 +1,578 @@
+#include "proxy/transaction.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "common/log.h"
+#include "proxy/client_session.h"
+#include "proxy/origin_pool.h"
+#include "proxy/worker.h"
+
+namespace strata {
+namespace {
+
+timeval ToTimeval(std::chrono::milliseconds ms) {
+  timeval tv;
+  tv.tv_sec = ms.count() / 1000;
+  tv.tv_usec = (ms.count() % 1000) * 1000;
+  return tv;
+}
+
+bool IsIdempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS" ||
+         method == "TRACE";
+}
+
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && http::EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
+}
+
+double WallNow() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+void AppendChunkSize(evbuffer* out, uint64_t size) {
+  char line[24];
+  int n = snprintf(line, sizeof(line), "%llx\r\n", static_cast<unsigned long long>(size));
+  evbuffer_add(out, line, n);
+}
+
+}  // namespace
+
+Transaction::Transaction(ClientSession* session) : session_(session) {}
+
+Transaction::~Transaction() { Cancel(); }
+
+void Transaction::Cancel() {
+  if (origin_ != nullptr) ReleaseOrigin(false);
+  active_ = false;
+  phase_ = Phase::kIdle;
+}
+
+void Transaction::Start(const http::RequestHead& head) {
+  Worker* worker = session_->worker();
+  config_ = worker->config();
+  active_ = true;
+  phase_ = Phase::kIdle;
+  start_ = std::chrono::steady_clock::now();
+  start_wall_ = WallNow();
+  method_.assign(head.method);
+  is_head_ = head.method == "HEAD";
+  idempotent_ = IsIdempotent(head.method);
+  client_http10_ = !head.is_http11_or_later();
+  client_keep_alive_ = client_http10_ ? head.connection_keep_alive : !head.connection_close;
+  request_body_ = head.body;
+  request_remaining_ = head.content_length;
+  request_body_done_ = head.body == http::BodyKind::kNone ||
+                       (head.body == http::BodyKind::kContentLength && head.content_length == 0);
+  request_decoder_.Reset();
+  origin_eof_ = false;
+  got_response_bytes_ = false;
+  response_started_ = false;
+  close_client_ = false;
+  status_ = 0;
+  origin_status_ = 0;
+  bytes_to_client_ = 0;
+  content_type_.clear();
+  retries_left_ = settings().origin_retries;
+  origin_contacted_ = false;
+
+  // The request target: origin-form, absolute-form (whose authority wins over
+  // Host, RFC 9112 §3.2.2), or asterisk-form for OPTIONS.
+  std::string_view target = head.target;
+  std::string_view host = head.host;
+  std::string_view path;
+  bool asterisk = false;
+  if (!target.empty() && target.front() == '/') {
+    path = target;
+  } else if (target == "*" && method_ == "OPTIONS") {
+    path = "/";
+    asterisk = true;
+  } else if (StartsWithIgnoreCase(target, "http://") || StartsWithIgnoreCase(target, "https://")) {
+    std::string_view rest = target.substr(target.find("//") + 2);
+    size_t end = rest.find_first_of("/?");
+    host = rest.substr(0, end);
+    path = end == std::string_view::npos ? std::string_view("/") : rest.substr(end);
+  } else {
+    url_.assign(target);
+    evbuffer_drain(session_->input(), head.head_length);
+    request_body_done_ = false;  // unknown framing state: close after answering
+    RespondLocally(method_ == "CONNECT" ? 405 : 400, "Bad Request: unsupported request target\n", "");
+    return;
+  }
+  if (!path.empty() && path.front() == '?') {
+    // "http://host?q" has an empty path; RFC 9110 §4.2.3 makes it "/".
+    scratch_.assign("/");
+    scratch_.append(path);
+    path = scratch_;
+  }
+
+  bool mapped = config_->remap.Map("http", host, path, &remap_);
+  if (!mapped) {
+    url_.assign("http://");
+    url_.append(host);
+    url_.append(path);
+    evbuffer_drain(session_->input(), head.head_length);
+    RespondLocally(404, "Not Found: no remap rule for this host\n", "");
+    return;
+  }
+  if (remap_.kind != RemapResult::Kind::kMap) {
+    url_.assign(remap_.location);
+    evbuffer_drain(session_->input(), head.head_length);
+    RespondLocally(remap_.kind == RemapResult::Kind::kRedirect ? 301 : 307, "Redirecting\n", remap_.location);
+    return;
+  }
+  url_ = remap_.origin_url;
+
+  http::OriginRequestParams params;
+  params.path = asterisk ? std::string_view("*") : std::string_view(remap_.origin_path);
+  params.host_header = settings().preserve_host && !head.host.empty() ? head.host : remap_.origin_host_header;
+  params.via_name = settings().via_name;
+  params.client_ip = settings().insert_x_forwarded_for ? std::string_view(session_->client_ip()) : std::string_view();
+  switch (head.body) {
+    case http::BodyKind::kContentLength:
+      params.body = {http::OutFraming::Kind::kContentLength, head.content_length};
+      break;
+    case http::BodyKind::kChunked:
+      params.body = {http::OutFraming::Kind::kChunked, 0};
+      break;
+    default:
+      break;
+  }
+  origin_head_.clear();
+  http::AppendOriginRequestHead(head, params, &origin_head_);
+  bool expect_continue = head.expect_continue && !request_body_done_ && !client_http10_;
+  evbuffer_drain(session_->input(), head.head_length);
+
+  // Strata answers 100-continue itself: the body has to come through us anyway.
+  if (expect_continue) {
+    static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    evbuffer_add(session_->output(), kContinue, sizeof(kContinue) - 1);
+    bytes_to_client_ += sizeof(kContinue) - 1;
+  }
+  session_->SetReadingBody(!request_body_done_);
+  origin_key_ = OriginPool::KeyFor(remap_.origin);
+  ConnectToOrigin();
+}
+
+void Transaction::ConnectToOrigin() {
+  origin_contacted_ = true;
+  OriginPool& pool = session_->worker()->origin_pool();
+  OriginConnection* conn = pool.TakeIdle(origin_key_);
+  if (conn != nullptr) {
+    AttachOrigin(conn);
+    SendRequestHead();
+    return;
+  }
+  conn = pool.Connect(remap_.origin, origin_key_);
+  if (conn == nullptr) {
+    OriginFailed(502, "cannot connect to origin");
+    return;
+  }
+  AttachOrigin(conn);
+  phase_ = Phase::kConnecting;
+  SetOriginTimeouts(std::chrono::milliseconds(0), settings().origin_connect_timeout);
+  bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
+}
+
+void Transaction::AttachOrigin(OriginConnection* conn) {
+  origin_ = conn;
+  origin_eof_ = false;
+  bufferevent_setcb(conn->bev, OnOriginRead, OnOriginWrite, OnOriginEvent, this);
+  size_t high_water = settings().buffer_high_water;
+  // Reading stops when a slow client leaves this much waiting in our input.
+  bufferevent_setwatermark(conn->bev, EV_READ, 0, high_water);
+  bufferevent_setwatermark(conn->bev, EV_WRITE, high_water / 2, 0);
+  response_parser_.Reset(is_head_);
+}
+
+void Transaction::SetOriginTimeouts(std::chrono::milliseconds read, std::chrono::milliseconds write) {
+  timeval read_tv = ToTimeval(read);
+  timeval write_tv = ToTimeval(write);
+  bufferevent_set_timeouts(origin_->bev, read.count() > 0 ? &read_tv : nullptr,
+                           write.count() > 0 ? &write_tv : nullptr);
+}
+
+void Transaction::SendRequestHead() {
+  phase_ = Phase::kAwaitingResponse;
+  ++origin_->requests;
+  SetOriginTimeouts(settings().origin_first_byte_timeout, settings().transfer_idle_timeout);
+  evbuffer_add(bufferevent_get_output(origin_->bev), origin_head_.data(), origin_head_.size());
+  bufferevent_enable(origin_->bev, EV_READ | EV_WRITE);
+  PumpRequestBody();
+}
+
+bool Transaction::MoveChunked(http::ChunkedDecoder* decoder, evbuffer* in, evbuffer* out, bool reframe, bool* done,
+                              uint64_t* moved) {
+  evbuffer_iovec vec;
+  if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1 || vec.iov_len == 0) return true;
+  http::ChunkedDecoder::Result result =
+      decoder->Feed(static_cast<const char*>(vec.iov_base), vec.iov_len);
+  switch (result.kind) {
+    case http::ChunkedDecoder::Result::kError:
+      return false;
+    case http::ChunkedDecoder::Result::kNeedMore:
+      evbuffer_drain(in, result.consumed);
+      return true;
+    case http::ChunkedDecoder::Result::kData:
+      evbuffer_drain(in, result.consumed);
+      if (reframe) AppendChunkSize(out, result.data_length);
+      evbuffer_remove_buffer(in, out, result.data_length);
+      if (reframe) evbuffer_add(out, "\r\n", 2);
+      *moved += result.data_length;
+      return true;
+    case http::ChunkedDecoder::Result::kDone:
+      evbuffer_drain(in, result.consumed);
+      if (reframe) {
+        evbuffer_add(out, "0\r\n", 3);
+        evbuffer_add(out, decoder->trailers().data(), decoder->trailers().size());
+        evbuffer_add(out, "\r\n", 2);
+      }
+      *done = true;
+      return true;
+  }
+  return true;
+}
+
+// Moves body bytes from `in` to `out` until `out` reaches the high-water
+// mark, `in` is empty or the body ends. False on a framing error.
+bool Transaction::MoveBody(http::BodyKind kind, uint64_t* remaining, http::ChunkedDecoder* decoder, evbuffer* in,
+                           evbuffer* out, bool reframe_chunked, bool* done) {
+  size_t high_water = settings().buffer_high_water;
+  while (!*done && evbuffer_get_length(out) < high_water) {
+    size_t available = evbuffer_get_length(in);
+    if (available == 0) break;
+    uint64_t moved = 0;
+    switch (kind) {
+      case http::BodyKind::kNone:
+        *done = true;
+        break;
+      case http::BodyKind::kContentLength: {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(*remaining, available));
+        evbuffer_remove_buffer(in, out, n);
+        *remaining -= n;
+        moved = n;
+        if (*remaining == 0) *done = true;
+        break;
+      }
+      case http::BodyKind::kChunked:
+        if (!MoveChunked(decoder, in, out, reframe_chunked, done, &moved)) return false;
+        break;
+      case http::BodyKind::kUntilClose:
+        moved = evbuffer_remove_buffer(in, out, available);
+        break;
+    }
+    if (out == session_->output()) bytes_to_client_ += moved;
+  }
+  return true;
+}
+
+void Transaction::PumpRequestBody() {
+  if (request_body_done_ || origin_ == nullptr || phase_ == Phase::kConnecting) return;
+  bool done = false;
+  if (!MoveBody(request_body_, &request_remaining_, &request_decoder_, session_->input(),
+                bufferevent_get_output(origin_->bev), /*reframe_chunked=*/true, &done)) {
+    LOG_INFO("client %s: bad chunked request body: %s", session_->client_ip().c_str(), request_decoder_.error());
+    if (!response_started_) {
+      request_body_done_ = false;
+      ReleaseOrigin(false);
+      RespondLocally(400, "Bad Request: invalid chunked body\n", "");
+    } else {
+      ReleaseOrigin(false);
+      Finish(true);
+      session_->Abort();
+    }
+    return;
+  }
+  if (done) {
+    request_body_done_ = true;
+    session_->SetReadingBody(false);
+  }
+}
+
+void Transaction::OnClientReadable() {
+  if (!active_) return;
+  PumpRequestBody();
+}
+
+void Transaction::OnClientWritable() {
+  if (!active_ || phase_ != Phase::kStreamingResponse) return;
+  PumpResponseBody();
+}
+
+void Transaction::OnClientEof() {
+  if (!active_) return;
+  // A client may half-close after sending its request; it still gets the
+  // response. Without the whole request body there is nothing to finish.
+  if (!request_body_done_) OnClientError();
+}
+
+void Transaction::OnClientError() {
+  if (!active_) return;
+  status_ = status_ == 0 ? 499 : status_;  // nginx's "client closed request"
+  ReleaseOrigin(false);
+  Finish(true);
+  session_->Abort();
+}
+
+void Transaction::OnOriginRead(bufferevent*, void* arg) {
+  auto* self = static_cast<Transaction*>(arg);
+  if (self->phase_ == Phase::kAwaitingResponse) self->ParseResponseHead();
+  if (self->phase_ == Phase::kStreamingResponse) self->PumpResponseBody();
+}
+
+void Transaction::OnOriginWrite(bufferevent*, void* arg) { static_cast<Transaction*>(arg)->PumpRequestBody(); }
+
+void Transaction::OnOriginEvent(bufferevent* bev, short events, void* arg) {
+  auto* self = static_cast<Transaction*>(arg);
+  if (events & BEV_EVENT_CONNECTED) {
+    int one = 1;
+    setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    self->SendRequestHead();
+    return;
+  }
+  if (events & BEV_EVENT_TIMEOUT) {
+    switch (self->phase_) {
+      case Phase::kConnecting:
+        self->OriginFailed(504, "origin connect timed out");
+        return;
+      case Phase::kAwaitingResponse:
+        self->OriginFailed(504, "origin did not answer in time");
+        return;
+      default:
+        self->OriginFailed(504, "origin transfer stalled");
+        return;
+    }
+  }
+  if (events & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
+    if (self->phase_ == Phase::kConnecting) {
+      int dns_error = bufferevent_socket_get_dns_error(bev);
+      self->OriginFailed(502, dns_error != 0 ? evutil_gai_strerror(dns_error) : "origin connect failed");
+      return;
+    }
+  }
+  // EOF, or an error on an established connection.
+  self->origin_eof_ = true;
+  bufferevent_disable(bev, EV_READ);
+  if (self->phase_ == Phase::kAwaitingResponse) {
+    // Whatever arrived before the close may still complete a head.
+    self->ParseResponseHead();
+    if (self->phase_ == Phase::kAwaitingResponse) {
+      self->OriginFailed(502, "origin closed the connection before a complete response head");
+    }
+  }
+  if (self->phase_ == Phase::kStreamingResponse) self->PumpResponseBody();
+}
+
+void Transaction::ParseResponseHead() {
+  evbuffer* in = bufferevent_get_input(origin_->bev);
+  size_t max_head = settings().max_request_head;
+  while (phase_ == Phase::kAwaitingResponse) {
+    size_t length = evbuffer_get_length(in);
+    if (length == 0) return;
+    got_response_bytes_ = true;
+    size_t view = std::min(length, max_head + 1);
+    const char* data = reinterpret_cast<const char*>(evbuffer_pullup(in, view));
+    http::ParseStatus status = response_parser_.Parse(data, view);
+    if (status == http::ParseStatus::kNeedMore) {
+      if (origin_eof_ || length > max_head) OriginFailed(502, "incomplete or oversized response head from origin");
+      return;
+    }
+    if (status == http::ParseStatus::kError) {
+      LOG_INFO("origin %s: invalid response: %s", origin_key_.c_str(), response_parser_.error());
+      OriginFailed(502, response_parser_.error());
+      return;
+    }
+    const http::ResponseHead& head = response_parser_.head();
+    if (head.status < 200) {
+      if (head.status == 101) {
+        OriginFailed(502, "origin switched protocols without being asked");
+        return;
+      }
+      // 1xx go to HTTP/1.1 clients; our own 100 Continue was already sent.
+      if (head.status != 100 && !client_http10_) {
+        scratch_.clear();
+        http::AppendInterimResponse(head, &scratch_);
+        WriteToClient(scratch_);
+      }
+      evbuffer_drain(in, head.head_length);
+      response_parser_.Reset(is_head_);
+      continue;
+    }
+    StartResponse(head);
+    evbuffer_drain(in, head.head_length);
+  }
+}
+
+void Transaction::StartResponse(const http::ResponseHead& head) {
+  origin_status_ = head.status;
+  status_ = head.status;
+  response_body_ = head.body;
+  response_remaining_ = head.content_length;
+  response_decoder_.Reset();
+  origin_keep_alive_ = head.is_http11_or_later() ? !head.connection_close : head.connection_keep_alive;
+  for (const http::Field& field : head.fields) {
+    if (http::EqualsIgnoreCase(field.name, "content-type")) content_type_.assign(field.value);
+  }
+
+  // How the body goes to the client. Unknown lengths are chunked for
+  // HTTP/1.1 clients, so the connection survives; 1.0 clients get a close.
+  close_client_ = !client_keep_alive_ || session_->closing() || session_->client_eof() || !request_body_done_;
+  switch (head.body) {
+    case http::BodyKind::kNone:
+      client_framing_ = {http::OutFraming::Kind::kNone, 0};
+      break;
+    case http::BodyKind::kContentLength:
+      client_framing_ = {http::OutFraming::Kind::kContentLength, head.content_length};
+      break;
+    case http::BodyKind::kChunked:
+    case http::BodyKind::kUntilClose:
+      if (client_http10_) {
+        client_framing_ = {http::OutFraming::Kind::kUntilClose, 0};
+        close_client_ = true;
+      } else {
+        client_framing_ = {http::OutFraming::Kind::kChunked, 0};
+      }
+      break;
+  }
+
+  http::ClientResponseParams params;
+  params.body = client_framing_;
+  params.close = close_client_;
+  params.client_is_http10 = client_http10_;
+  params.via_name = settings().via_name;
+  params.reverse_map = &config_->remap;
+  scratch_.clear();
+  http::AppendClientResponseHead(head, params, &scratch_);
+  WriteToClient(scratch_);
+  response_started_ = true;
+  phase_ = Phase::kStreamingResponse;
+  SetOriginTimeouts(settings().transfer_idle_timeout, settings().transfer_idle_timeout);
+}
+
+void Transaction::PumpResponseBody() {
+  evbuffer* in = bufferevent_get_input(origin_->bev);
+  evbuffer* out = session_->output();
+  bool done = response_body_ == http::BodyKind::kNone;
+  bool reframe = client_framing_.kind == http::OutFraming::Kind::kChunked;
+  if (response_body_ == http::BodyKind::kUntilClose && reframe) {
+    // Close-delimited from the origin, chunked to the client.
+    size_t high_water = settings().buffer_high_water;
+    while (evbuffer_get_length(out) < high_water && evbuffer_get_length(in) > 0) {
+      size_t n = evbuffer_get_length(in);
+      AppendChunkSize(out, n);
+      evbuffer_remove_buffer(in, out, n);
+      evbuffer_add(out, "\r\n", 2);
+      bytes_to_client_ += n;
+    }
+    if (origin_eof_ && evbuffer_get_length(in) == 0) {
+      evbuffer_add(out, "0\r\n\r\n", 5);
+      done = true;
+    }
+  } else if (!done) {
+    if (!MoveBody(response_body_, &response_remaining_, &response_decoder_, in, out, reframe, &done)) {
+      LOG_INFO("origin %s: bad chunked response body: %s", origin_key_.c_str(), response_decoder_.error());
+      ReleaseOrigin(false);
+      Finish(true);
+      session_->CloseAfterFlush();
+      return;
+    }
+    if (response_body_ == http::BodyKind::kUntilClose && origin_eof_ && evbuffer_get_length(in) == 0) done = true;
+  }
+  if (done) {
+    CompleteResponse();
+    return;
+  }
+  if (origin_eof_ && evbuffer_get_length(in) == 0) {
+    // The origin closed before the end of the body: the client must see a
+    // truncated message, never a complete-looking one.
+    LOG_INFO("origin %s: closed mid-body for %s", origin_key_.c_str(), url_.c_str());
+    ReleaseOrigin(false);
+    Finish(true);
+    session_->CloseAfterFlush();
+  }
+}
+
+void Transaction::CompleteResponse() {
+  bool reusable = origin_keep_alive_ && !origin_eof_ && response_body_ != http::BodyKind::kUntilClose &&
+                  request_body_done_ && evbuffer_get_length(bufferevent_get_input(origin_->bev)) == 0;
+  ReleaseOrigin(reusable);
+  Finish(close_client_);
+}
+
+void Transaction::OriginFailed(int status, const char* why) {
+  bool retryable = origin_ != nullptr && origin_->requests > 1 && !got_response_bytes_ && idempotent_ &&
+                   request_body_ == http::BodyKind::kNone && retries_left_ > 0 && phase_ == Phase::kAwaitingResponse;
+  ReleaseOrigin(false);
+  if (retryable) {
+    --retries_left_;
+    LOG_DEBUG("origin %s: reused connection failed (%s); retrying %s", origin_key_.c_str(), why, url_.c_str());
+    phase_ = Phase::kIdle;
+    ConnectToOrigin();
+    return;
+  }
+  LOG_INFO("origin %s: %s (%d for %s)", origin_key_.c_str(), why, status, url_.c_str());
+  if (response_started_) {
+    Finish(true);
+    session_->CloseAfterFlush();
+    return;
+  }
+  RespondLocally(status, status == 504 ? "Gateway Timeout\n" : "Bad Gateway\n", "");
+}
+
+void Transaction::RespondLocally(int status, std::string_view body, std::string_view location) {
+  status_ = status;
+  // A request body we did not read would be taken for the next request.
+  close_client_ = !client_keep_alive_ || !request_body_done_ || session_->closing() || session_->client_eof();
+  scratch_.clear();
+  http::AppendLocalResponse(status, body, close_client_, is_head_, location, &scratch_);
+  WriteToClient(scratch_);
+  response_started_ = true;
+  Finish(close_client_);
+}
+
+void Transaction::WriteToClient(const std::string& bytes) {
+  evbuffer_add(session_->output(), bytes.data(), bytes.size());
+  bytes_to_client_ += bytes.size();
+}
+
+void Transaction::ReleaseOrigin(bool reusable) {
+  if (origin_ == nullptr) return;
+  OriginPool* pool = origin_->pool;
+  if (reusable) {
+    pool->Release(origin_);
+  } else {
+    pool->Close(origin_);
+  }
+  origin_ = nullptr;
+}
+
+void Transaction::Finish(bool close_client) {
+  if (!active_) return;
+  active_ = false;
+  phase_ = Phase::kIdle;
+  auto elapsed = std::chrono::steady_clock::now() - start_;
+  AccessRecord record;
+  record.start_time = start_wall_;
+  record.elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count();
+  record.client_ip = session_->client_ip();
+  record.cache_result = "-";
+  record.status = status_;
+  record.bytes_to_client = bytes_to_client_;
+  record.method = method_;
+  record.url = url_;
+  if (origin_contacted_) record.origin_host = remap_.origin.host;
+  record.content_type = content_type_;
+  record.origin_status = origin_status_;
+  if (config_->settings.access_log_enabled) session_->worker()->access_log().Append(record);
+  remap_ = RemapResult();
+  session_->TransactionDone(close_client);
+}
+
+}  // namespace strata

@@ -1,0 +1,83 @@
+// Worker: one thread, one libevent event_base, its own SO_REUSEPORT listeners,
+// resolver, origin pool and access-log buffer. Connections never move between
+// workers, so nothing on the connection path takes a lock.
+//
+// Lifecycle: constructed and Listen()ed on the main thread (so a bind error
+// stops start-up with a clear message), then Start()ed. BeginShutdown() may be
+// called from any thread: the worker stops accepting, closes idle client
+// connections, lets in-flight transactions finish, and its loop ends when the
+// last session is gone or the grace period is over.
+#pragma once
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include <boost/intrusive/list.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "proxy/access_log.h"
+#include "proxy/client_session.h"
+#include "proxy/config.h"
+#include "proxy/origin_pool.h"
+
+namespace strata {
+
+class Worker {
+ public:
+  Worker(int index, std::shared_ptr<const Config> config, const AccessLog* access_log);
+  ~Worker();
+
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Binds one listener per address ("host:port", "[v6]:port").
+  Status Listen(const std::vector<std::string>& addresses);
+
+  void Start();
+  void Join();
+
+  // Thread-safe.
+  void BeginShutdown();
+
+  event_base* base() const { return base_; }
+  OriginPool& origin_pool() { return *origin_pool_; }
+  AccessLogBuffer& access_log() { return access_log_buffer_; }
+  const std::shared_ptr<const Config>& config() const { return config_; }
+  bool draining() const { return draining_; }
+  int index() const { return index_; }
+
+  // Called by sessions when they end.
+  void RemoveSession(ClientSession* session);
+
+ private:
+  static void OnAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* addr, int len, void* arg);
+  static void OnAcceptError(evconnlistener* listener, void* arg);
+  static void OnShutdownRequested(evutil_socket_t, short, void* arg);
+  static void OnGraceExpired(evutil_socket_t, short, void* arg);
+  static void OnFlushTimer(evutil_socket_t, short, void* arg);
+  void Run();
+  void Drain();
+  void MaybeFinish();
+
+  int index_;
+  std::shared_ptr<const Config> config_;
+  event_base* base_ = nullptr;
+  evdns_base* dns_ = nullptr;
+  std::unique_ptr<OriginPool> origin_pool_;
+  AccessLogBuffer access_log_buffer_;
+  std::vector<evconnlistener*> listeners_;
+  event* shutdown_event_ = nullptr;
+  event* grace_timer_ = nullptr;
+  event* flush_timer_ = nullptr;
+  boost::intrusive::list<ClientSession> sessions_;
+  bool draining_ = false;
+  std::thread thread_;
+};
+
+}  // namespace strata
