@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -40,7 +41,8 @@ void CheckIpAllow(const std::string& path, std::vector<std::string>* problems) {
       problems->push_back(path + ":1: expected a top-level 'ip_allow' list");
     }
   } catch (const YAML::Exception& e) {
-    problems->push_back(path + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
+    const std::string where = e.mark.line >= 0 ? ":" + std::to_string(e.mark.line + 1) : "";
+    problems->push_back(path + where + ": YAML syntax error: " + e.msg);
   }
 }
 
@@ -63,8 +65,8 @@ void CheckStorage(const std::string& path, std::vector<std::string>* problems) {
       size_t digits = 0;
       while (digits < tok.size() && std::isdigit(static_cast<unsigned char>(tok[digits]))) ++digits;
       const std::string suffix = tok.substr(digits);
-      if (digits == 0 || (suffix.size() > 1 || (!suffix.empty() && std::string("KMGTkmgt").find(suffix) ==
-                                                                       std::string::npos))) {
+      const bool size = digits > 0 && (suffix.empty() || (suffix.size() == 1 && std::strchr("KMGTkmgt", suffix[0])));
+      if (!size) {
         problems->push_back(path + ":" + std::to_string(line_no) + ": '" + tok +
                             "' is neither a size (e.g. 1G) nor an option (volume=N, id=NAME)");
       }
@@ -89,14 +91,13 @@ bool IsDirectory(const std::string& dir) {
 Status LoadConfig(const std::string& dir, const ConfigOverrides& overrides, Config* out) {
   Config config;
   config.dir = dir;
-  config.settings = DefaultSettings();
   std::vector<std::string> problems;
-  if (!dir.empty()) {
-    if (IsDirectory(dir)) {
-      LoadFiles(dir, &config, &problems);
-    } else {
-      problems.push_back(dir + ": no such config directory");
-    }
+  // A missing directory reads like an empty one: every file in it is optional,
+  // and the quick-start form must run without an installed config directory.
+  if (!dir.empty() && IsDirectory(dir)) {
+    LoadFiles(dir, &config, &problems);
+  } else if (!dir.empty() && Exists(dir)) {
+    problems.push_back(dir + ": not a directory");
   }
   for (const auto& [name, value] : overrides.sets) {
     Status st = ParseSettingValue(name, value, &config.settings);
@@ -125,7 +126,6 @@ Status CheckConfigDir(const std::string& dir, std::string* report) {
     problems.push_back(dir + ": no such config directory");
   } else {
     Config config;
-    config.settings = DefaultSettings();
     LoadFiles(dir, &config, &problems);
     if (Exists(dir + "/ip_allow.yaml")) CheckIpAllow(dir + "/ip_allow.yaml", &problems);
     if (Exists(dir + "/storage.config")) CheckStorage(dir + "/storage.config", &problems);

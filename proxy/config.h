@@ -34,19 +34,22 @@ namespace strata {
 
 struct Config {
   std::string dir;  // the config directory it was read from; "" = none
-  Settings settings;
+  Settings settings = DefaultSettings();
   RemapTable remap;
 };
 
 // What the command line adds on top of the files.
 struct ConfigOverrides {
-  std::vector<std::string> listen;                         // --listen ADDR:PORT (repeatable)
-  std::string origin_url;                                  // --origin URL; "" = none
-  std::vector<std::pair<std::string, std::string>> sets;   // --set NAME=VALUE, in order
+  std::vector<std::string> listen;                        // --listen ADDR:PORT (repeatable)
+  std::string origin_url;                                 // --origin URL; "" = none
+  std::vector<std::pair<std::string, std::string>> sets;  // --set NAME=VALUE, in order
 };
 
-// Loads DIR's files and applies `overrides`. An empty `dir` reads no files
-// (quick-start from the command line only). Problems from all files and all
+// Loads DIR's files and applies `overrides`. An empty or missing `dir` reads
+// no files (quick-start from the command line only: `strata --listen ...
+// --origin ...` must work without an installed config directory; callers that
+// want a missing explicit --config-dir to fail check it themselves, or use
+// CheckConfigDir, which does fail on it). Problems from all files and all
 // overrides are reported together, one "file:line: problem" (or
 // "--set NAME=VALUE: problem") per line; on error *out is unchanged.
 Status LoadConfig(const std::string& dir, const ConfigOverrides& overrides, Config* out);

@@ -15,8 +15,11 @@
 //    off_t or int64_t wherever the proxy puts it.
 //  - Transfer-Encoding in an HTTP/1.0 message is an error (RFC 9112 §6.1 says
 //    to treat its framing as faulty), as is "chunked" with parameters.
-//  - Host must be uri-host [":" port] characters; anything else (spaces,
+//  - A request Host must be uri-host [":" port] characters; anything else (spaces,
 //    '/', '@', ...) is an error because Host feeds the cache key and routing.
+//  - A request body is kChunked, else kContentLength for any Content-Length
+//    (0 included), else kNone. expect_continue stays false for HTTP/1.0,
+//    which must ignore it (RFC 9110 §10.1.1).
 //  - Chunked trailers must not carry Content-Length, Transfer-Encoding or
 //    Host (RFC 9110 §6.5.1): a downstream that merges trailers into the head
 //    would otherwise be open to smuggling.
@@ -44,10 +47,12 @@ constexpr std::array<uint8_t, 256> MakeCharTable() {
     const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     const bool digit = c >= '0' && c <= '9';
     uint8_t bits = 0;
-    if (alpha || digit || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos) bits |= kToken;
+    if (alpha || digit || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos)
+      bits |= kToken;
     if ((c >= 0x21 && c != 0x7f) || c == ' ' || c == '\t') bits |= kValue;
     if (c > 0x20 && c != 0x7f) bits |= kTarget;
-    if (alpha || digit || std::string_view("-._~%!$&'()*+,;=:[]").find(static_cast<char>(c)) != std::string_view::npos) bits |= kHost;
+    if (alpha || digit || std::string_view("-._~%!$&'()*+,;=:[]").find(static_cast<char>(c)) != std::string_view::npos)
+      bits |= kHost;
     if (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) bits |= kHex;
     t[c] = bits;
   }
@@ -159,6 +164,7 @@ bool ParseContentLength(std::string_view v, uint64_t* out) {
 
 // What the framing-relevant fields say, gathered in the field pass.
 struct Framing {
+  bool request = false;  // Host and Expect only mean something in requests
   bool has_content_length = false;
   bool chunked_seen = false;
   bool chunked_last = false;
@@ -172,7 +178,7 @@ struct Framing {
 const char* NoteField(const Field& f, HeadInfo* info, Framing* framing) {
   switch (f.name.size()) {
     case 4:
-      if (EqualsIgnoreCase(f.name, "host")) {
+      if (framing->request && EqualsIgnoreCase(f.name, "host")) {
         if (++framing->host_count > 1) return "more than one Host";
         for (unsigned char c : f.value) {
           if (!Is(c, kHost)) return "invalid Host";
@@ -181,7 +187,8 @@ const char* NoteField(const Field& f, HeadInfo* info, Framing* framing) {
       }
       break;
     case 6:
-      if (EqualsIgnoreCase(f.name, "expect") && HasToken(f.value, "100-continue")) framing->expect_continue = true;
+      if (framing->request && EqualsIgnoreCase(f.name, "expect") && HasToken(f.value, "100-continue"))
+        framing->expect_continue = true;
       break;
     case 10:
       if (EqualsIgnoreCase(f.name, "connection")) {
@@ -356,6 +363,7 @@ ParseStatus RequestParser::Parse(const char* data, size_t len) {
   if (st != ParseStatus::kDone) return st;
 
   Framing framing;
+  framing.request = true;
   error_ = SplitHead(data, start_, end, limits_.max_fields, &head_.fields, &head_, &framing,
                      [this](std::string_view line) { return ParseRequestLine(line, &head_); });
   if (error_ == nullptr) {
@@ -383,7 +391,8 @@ ParseStatus RequestParser::Parse(const char* data, size_t len) {
     head_.body = BodyKind::kNone;
   }
   head_.host = framing.host;
-  head_.expect_continue = framing.expect_continue;
+  // RFC 9110 §10.1.1: an HTTP/1.0 client cannot know to wait for 100.
+  head_.expect_continue = framing.expect_continue && head_.is_http11_or_later();
   head_.head_length = end;
   done_ = true;
   return ParseStatus::kDone;
@@ -443,25 +452,25 @@ ParseStatus ResponseParser::Parse(const char* data, size_t len) {
 namespace {
 
 enum ChunkState : int {
-  kSizeStart = 0,    // first hex digit of a chunk-size
-  kSize,             // more hex digits, or what ends the size
-  kExtPreSemi,       // BWS that must be followed by ';'
-  kExtPreName,       // after ';': BWS, then the extension name
-  kExtName,          // in chunk-ext-name
-  kExtPostName,      // BWS after the name: '=' or ';' must follow
-  kExtPreValue,      // after '=': BWS, then token or quoted-string
-  kExtToken,         // in a token value
-  kExtQuoted,        // in a quoted-string value
-  kExtQuotedPair,    // after '\' in a quoted-string
-  kExtPostQuoted,    // just after the closing quote
-  kSizeLF,           // CR of the chunk line seen
-  kData,             // chunk_remaining_ data bytes to hand out
-  kDataCR,           // CRLF that must follow the data
+  kSizeStart = 0,  // first hex digit of a chunk-size
+  kSize,           // more hex digits, or what ends the size
+  kExtPreSemi,     // BWS that must be followed by ';'
+  kExtPreName,     // after ';': BWS, then the extension name
+  kExtName,        // in chunk-ext-name
+  kExtPostName,    // BWS after the name: '=' or ';' must follow
+  kExtPreValue,    // after '=': BWS, then token or quoted-string
+  kExtToken,       // in a token value
+  kExtQuoted,      // in a quoted-string value
+  kExtQuotedPair,  // after '\' in a quoted-string
+  kExtPostQuoted,  // just after the closing quote
+  kSizeLF,         // CR of the chunk line seen
+  kData,           // chunk_remaining_ data bytes to hand out
+  kDataCR,         // CRLF that must follow the data
   kDataLF,
-  kTrailerStart,     // start of a trailer line or of the final CRLF
-  kTrailerLine,      // in a trailer line
-  kTrailerLF,        // CR of a trailer line seen
-  kFinalLF,          // CR of the final empty line seen
+  kTrailerStart,  // start of a trailer line or of the final CRLF
+  kTrailerLine,   // in a trailer line
+  kTrailerLF,     // CR of a trailer line seen
+  kFinalLF,       // CR of the final empty line seen
   kChunkDone,
 };
 

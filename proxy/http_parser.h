@@ -53,8 +53,8 @@ struct HeadInfo {
   int version_major = 1;
   int version_minor = 1;
   BodyKind body = BodyKind::kNone;
-  uint64_t content_length = 0;      // valid when body == kContentLength
-  bool connection_close = false;    // "close" among Connection tokens
+  uint64_t content_length = 0;         // valid when body == kContentLength
+  bool connection_close = false;       // "close" among Connection tokens
   bool connection_keep_alive = false;  // "keep-alive" among Connection tokens
   bool has_transfer_encoding = false;
   size_t head_length = 0;  // bytes of the head, from the first byte given to
@@ -66,8 +66,8 @@ struct HeadInfo {
 
 struct RequestHead : HeadInfo {
   std::string_view method;
-  std::string_view target;  // request-target as sent (origin-form or absolute-form)
-  std::string_view host;    // value of the Host field, empty if absent (HTTP/1.0 only)
+  std::string_view target;       // request-target as sent (origin-form or absolute-form)
+  std::string_view host;         // value of the Host field, empty if absent (HTTP/1.0 only)
   bool expect_continue = false;  // "Expect: 100-continue"
   std::vector<Field> fields;
 };

@@ -16,7 +16,8 @@
 //
 // Matching (Map), for a request's scheme, Host and path:
 //   1. Tiers, in order; the first tier with a matching rule decides:
-//      a. rules whose FROM host equals the Host's host (ASCII case-insensitive),
+//      a. map/redirect/redirect_temporary rules whose FROM host equals the
+//         Host's host (ASCII case-insensitive; a trailing dot is ignored),
 //      b. regex_map rules whose host regex matches the whole Host host,
 //      c. catch-all rules.
 //   2. Within a tier the rule with the longest matching path prefix wins;
@@ -37,7 +38,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <regex>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -102,11 +103,15 @@ class RemapTable {
     std::string path = "/";
   };
 
+  // A compiled FROM host regex; defined in remap.cc so that <regex> stays out
+  // of every file that includes this header.
+  struct HostRegex;
+
   struct Rule {
     Directive directive = Directive::kMap;
     RuleUrl from;
     RuleUrl to;
-    std::regex host_regex;  // regex_map only
+    std::shared_ptr<const HostRegex> host_regex;  // regex_map only; immutable, shared by copies
   };
 
   // Parses one line's tokens into *rule; returns the problem or "".

@@ -78,48 +78,61 @@ using S = Settings;
 
 // THE settings table. Keep it grouped by section: the generated records.yaml
 // and docs follow this order.
+// clang-format off
 const SettingDef kTable[] = {
-    {.name = "server.listen", .default_text = "", .field = &S::listen, .check = &kListenCheck,
+    {.name = "server.listen", .default_text = "", .field = &S::listen,
+     .check = &kListenCheck,
      .help = "Addresses to accept client connections on; --listen adds to them."},
-    {.name = "server.threads", .default_text = "0", .field = &S::threads, .min = 0, .max = 256,
+    {.name = "server.threads", .default_text = "0", .field = &S::threads,
+     .min = 0, .max = 256,
      .help = "Worker threads, each with its own event loop; 0 = one per CPU core."},
-    {.name = "server.shutdown_grace", .default_text = "30s", .field = &S::shutdown_grace, .min = 0, .max = kHour,
-     .reloadable = true, .help = "On shutdown, how long open transactions may take to finish."},
+    {.name = "server.shutdown_grace", .default_text = "30s", .field = &S::shutdown_grace,
+     .min = 0, .max = kHour, .reloadable = true,
+     .help = "On shutdown, how long open transactions may take to finish."},
 
-    {.name = "http.max_request_head", .default_text = "64K", .field = &S::max_request_head, .min = kKiB,
-     .max = kMiB, .reloadable = true, .help = "Largest request head (request line and header fields) accepted."},
-    {.name = "http.max_fields", .default_text = "100", .field = &S::max_fields, .min = 8, .max = 10000,
-     .reloadable = true, .help = "Most header fields accepted in one request head."},
-    {.name = "http.buffer_high_water", .default_text = "64K", .field = &S::buffer_high_water, .min = 4 * kKiB,
-     .max = 16 * kMiB, .reloadable = true,
+    {.name = "http.max_request_head", .default_text = "64K", .field = &S::max_request_head,
+     .min = kKiB, .max = kMiB, .reloadable = true,
+     .help = "Largest request head (request line and header fields) accepted."},
+    {.name = "http.max_fields", .default_text = "100", .field = &S::max_fields,
+     .min = 8, .max = 10000, .reloadable = true,
+     .help = "Most header fields accepted in one request head."},
+    {.name = "http.buffer_high_water", .default_text = "64K", .field = &S::buffer_high_water,
+     .min = 4 * kKiB, .max = 16 * kMiB, .reloadable = true,
      .help = "Bytes buffered per direction per connection before reading from the other side pauses."},
-    {.name = "http.preserve_host", .default_text = "false", .field = &S::preserve_host, .reloadable = true,
+    {.name = "http.preserve_host", .default_text = "false", .field = &S::preserve_host,
+     .reloadable = true,
      .help = "Send the client's Host to the origin instead of the remapped origin host."},
-    {.name = "http.via_name", .default_text = "strata", .field = &S::via_name, .check = &kTokenCheck,
-     .reloadable = true, .help = "Pseudonym this proxy adds to the Via header."},
+    {.name = "http.via_name", .default_text = "strata", .field = &S::via_name,
+     .check = &kTokenCheck, .reloadable = true,
+     .help = "Pseudonym this proxy adds to the Via header."},
     {.name = "http.insert_x_forwarded_for", .default_text = "true", .field = &S::insert_x_forwarded_for,
-     .reloadable = true, .help = "Append the client's address to X-Forwarded-For on requests to the origin."},
+     .reloadable = true,
+     .help = "Append the client's address to X-Forwarded-For on requests to the origin."},
 
-    {.name = "timeouts.client_head", .default_text = "10s", .field = &S::client_head_timeout, .min = 1,
-     .max = kDay, .reloadable = true, .help = "Time a client has to send a complete request head."},
-    {.name = "timeouts.client_keepalive", .default_text = "30s", .field = &S::client_keepalive_timeout, .min = 1,
-     .max = kDay, .reloadable = true, .help = "How long an idle client connection is kept open between requests."},
-    {.name = "timeouts.origin_connect", .default_text = "5s", .field = &S::origin_connect_timeout, .min = 1,
-     .max = kDay, .reloadable = true, .help = "Time allowed to connect to an origin."},
+    {.name = "timeouts.client_head", .default_text = "10s", .field = &S::client_head_timeout,
+     .min = 1, .max = kDay, .reloadable = true,
+     .help = "Time a client has to send a complete request head."},
+    {.name = "timeouts.client_keepalive", .default_text = "30s", .field = &S::client_keepalive_timeout,
+     .min = 1, .max = kDay, .reloadable = true,
+     .help = "How long an idle client connection is kept open between requests."},
+    {.name = "timeouts.origin_connect", .default_text = "5s", .field = &S::origin_connect_timeout,
+     .min = 1, .max = kDay, .reloadable = true,
+     .help = "Time allowed to connect to an origin."},
     {.name = "timeouts.origin_first_byte", .default_text = "30s", .field = &S::origin_first_byte_timeout,
      .min = 1, .max = kDay, .reloadable = true,
      .help = "Time from sending a request to the origin until its first response byte."},
-    {.name = "timeouts.transfer_idle", .default_text = "30s", .field = &S::transfer_idle_timeout, .min = 1,
-     .max = kDay, .reloadable = true,
+    {.name = "timeouts.transfer_idle", .default_text = "30s", .field = &S::transfer_idle_timeout,
+     .min = 1, .max = kDay, .reloadable = true,
      .help = "Longest pause in a body transfer, in either direction, before the transaction is aborted."},
 
     {.name = "origin.max_idle_per_origin", .default_text = "32", .field = &S::origin_max_idle_per_origin,
      .min = 0, .max = 10000, .reloadable = true,
      .help = "Idle keep-alive connections kept per origin, per worker thread; 0 = no pooling."},
-    {.name = "origin.idle_timeout", .default_text = "30s", .field = &S::origin_idle_timeout, .min = 1,
-     .max = kDay, .reloadable = true, .help = "How long an idle pooled origin connection is kept."},
-    {.name = "origin.retries", .default_text = "1", .field = &S::origin_retries, .min = 0, .max = 5,
-     .reloadable = true,
+    {.name = "origin.idle_timeout", .default_text = "30s", .field = &S::origin_idle_timeout,
+     .min = 1, .max = kDay, .reloadable = true,
+     .help = "How long an idle pooled origin connection is kept."},
+    {.name = "origin.retries", .default_text = "1", .field = &S::origin_retries,
+     .min = 0, .max = 5, .reloadable = true,
      .help = "Extra attempts when an origin connection fails before any response byte."},
 
     {.name = "log.dir", .default_text = "", .field = &S::log_dir,
@@ -128,17 +141,20 @@ const SettingDef kTable[] = {
      .help = "Write an access log line per transaction."},
     {.name = "log.access.path", .default_text = "", .field = &S::access_log_path,
      .help = "Access log file; empty = <log.dir>/access.log, \"-\" = standard output."},
-    {.name = "log.access.format", .default_text = "squid", .field = &S::access_log_format, .allowed = "squid",
+    {.name = "log.access.format", .default_text = "squid", .field = &S::access_log_format,
+     .allowed = "squid",
      .help = "Access log line format (squid: ATS/Squid-like fields with the cache result code)."},
     {.name = "log.error.path", .default_text = "", .field = &S::error_log_path,
      .help = "Error log file; empty = standard error."},
     {.name = "log.error.level", .default_text = "info", .field = &S::error_log_level,
-     .allowed = "debug|info|warning|error", .reloadable = true, .help = "Least severe error log level written."},
+     .allowed = "debug|info|warning|error", .reloadable = true,
+     .help = "Least severe error log level written."},
 };
+// clang-format on
 
 std::string FormatSize(uint64_t b) {
-  static constexpr std::pair<uint64_t, char> kUnits[] = {{1ull << 40, 'T'}, {1ull << 30, 'G'}, {1ull << 20, 'M'},
-                                                         {1ull << 10, 'K'}};
+  static constexpr std::pair<uint64_t, char> kUnits[] = {
+      {1ull << 40, 'T'}, {1ull << 30, 'G'}, {1ull << 20, 'M'}, {1ull << 10, 'K'}};
   for (auto [unit, suffix] : kUnits) {
     if (b != 0 && b % unit == 0) return std::to_string(b / unit) + suffix;
   }
@@ -347,8 +363,8 @@ class RecordsLoader {
         problem = "missing value (expected a " + std::string(SettingTypeName(def.type())) + ")";
       }
     } else if (!value.IsScalar()) {
-      problem = "expected a " + std::string(SettingTypeName(def.type())) + ", not a " +
-                (value.IsMap() ? "map" : "list");
+      problem =
+          "expected a " + std::string(SettingTypeName(def.type())) + ", not a " + (value.IsMap() ? "map" : "list");
     } else {
       problem = AssignText(def, value.Scalar(), s_);
     }
@@ -441,7 +457,8 @@ Status LoadRecordsYaml(const std::string& path, Settings* out) {
   try {
     loader.Root(YAML::Load(text.str()));
   } catch (const YAML::Exception& e) {
-    return Status::InvalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
+    const std::string where = e.mark.line >= 0 ? ":" + std::to_string(e.mark.line + 1) : "";
+    return Status::InvalidArgument(path + where + ": YAML syntax error: " + e.msg);
   } catch (const std::exception& e) {
     return Status::InvalidArgument(path + ": " + e.what());
   }
@@ -532,10 +549,14 @@ std::string SettingsMarkdown() {
   auto cell = [](std::string s) {
     std::string out;
     for (char c : s) {
-      if (c == '|') out += "\\|";
-      else if (c == '<') out += "&lt;";
-      else if (c == '>') out += "&gt;";
-      else out += c;
+      if (c == '|')
+        out += "\\|";
+      else if (c == '<')
+        out += "&lt;";
+      else if (c == '>')
+        out += "&gt;";
+      else
+        out += c;
     }
     return out;
   };

@@ -38,6 +38,8 @@
 
 namespace strata {
 
+// The members' own initializers are zero; DefaultSettings() gives the table's
+// defaults (Config starts from those).
 struct Settings {
   // server.*
   std::vector<std::string> listen;  // "ADDR:PORT" items; IPv6 as "[::1]:80"
@@ -80,9 +82,8 @@ struct Settings {
 // can never disagree with it.
 enum class SettingType { kInt, kSize, kDuration, kBool, kString, kStringList };
 
-using SettingField =
-    std::variant<int Settings::*, uint64_t Settings::*, std::chrono::milliseconds Settings::*, bool Settings::*,
-                 std::string Settings::*, std::vector<std::string> Settings::*>;
+using SettingField = std::variant<int Settings::*, uint64_t Settings::*, std::chrono::milliseconds Settings::*,
+                                  bool Settings::*, std::string Settings::*, std::vector<std::string> Settings::*>;
 
 // A validator beyond range and allowed values, with its description for the
 // docs. `fn` returns the problem with one value (one item of a list), or "".
@@ -102,7 +103,7 @@ struct SettingDef {
   // For string settings: the allowed values separated by '|'; empty = any.
   std::string_view allowed = {};
   const SettingCheck* check = nullptr;  // nullptr = no extra check
-  bool reloadable = false;  // a change can apply without a restart
+  bool reloadable = false;              // a change can apply without a restart
   std::string_view help = {};
 
   SettingType type() const { return static_cast<SettingType>(field.index()); }

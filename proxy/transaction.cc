@@ -186,8 +186,9 @@ void Transaction::AttachOrigin(OriginConnection* conn) {
   origin_eof_ = false;
   bufferevent_setcb(conn->bev, OnOriginRead, OnOriginWrite, OnOriginEvent, this);
   size_t high_water = settings().buffer_high_water;
-  // Reading stops when a slow client leaves this much waiting in our input.
-  bufferevent_setwatermark(conn->bev, EV_READ, 0, high_water);
+  // Reading stops when a slow client leaves this much waiting in our input;
+  // never below the head limit, or an oversized head would stall, not fail.
+  bufferevent_setwatermark(conn->bev, EV_READ, 0, std::max<size_t>(high_water, settings().max_request_head + 1));
   bufferevent_setwatermark(conn->bev, EV_WRITE, high_water / 2, 0);
   response_parser_.Reset(is_head_);
 }
@@ -245,6 +246,7 @@ bool Transaction::MoveChunked(http::ChunkedDecoder* decoder, evbuffer* in, evbuf
 bool Transaction::MoveBody(http::BodyKind kind, uint64_t* remaining, http::ChunkedDecoder* decoder, evbuffer* in,
                            evbuffer* out, bool reframe_chunked, bool* done) {
   size_t high_water = settings().buffer_high_water;
+  if (kind == http::BodyKind::kNone || (kind == http::BodyKind::kContentLength && *remaining == 0)) *done = true;
   while (!*done && evbuffer_get_length(out) < high_water) {
     size_t available = evbuffer_get_length(in);
     if (available == 0) break;

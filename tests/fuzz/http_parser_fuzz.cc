@@ -25,11 +25,11 @@ using strata::http::ParseStatus;
 using strata::http::RequestParser;
 using strata::http::ResponseParser;
 
-#define FUZZ_CHECK(cond)      \
-  do {                        \
-    if (!(cond)) {            \
-      __builtin_trap();       \
-    }                         \
+#define FUZZ_CHECK(cond) \
+  do {                   \
+    if (!(cond)) {       \
+      __builtin_trap();  \
+    }                    \
   } while (0)
 
 // Byte-at-a-time feeding costs one Parse() per byte; cap it so executions

@@ -23,7 +23,8 @@ class RemapTest(harness.TestCase):
             "map http://p.example/old/ %s/new/" % u1,
             "redirect http://r.example/ http://target.example/",
             "redirect_temporary http://t.example/ http://target.example/",
-            r"regex_map http://([a-z]+)\.re\.example/ %s/sites/$1/" % u1,
+            r"regex_map http://ip-(\d+)-(\d+)-(\d+)-(\d+)\.re\.example/ http://$1.$2.$3.$4:%d/"
+            % self.o2.port,
             "reverse_map %s/ http://a.example/" % u1,
             "",
         ])
@@ -75,9 +76,13 @@ class RemapTest(harness.TestCase):
         self.assertEqual(r.header("Location"), "http://target.example/some/path")
 
     def test_regex_map(self):
+        # As in ATS, FROM's host is the regex and $N are used in TO's host.
         self.start()
-        e = self.echo("shop.re.example", "/echo/x")
-        self.assertEqual(e["target"], "/sites/shop/echo/x")
+        e = self.echo("ip-127-0-0-1.re.example", "/echo/x")
+        self.assertEqual(e["target"], "/echo/x")
+        self.assertEqual(self.o2.stats()["by_path"], {"/echo/x": 1})
+        r = self.get("ip-127-0-0-1.other.example", "/echo/x")
+        self.assertEqual(r.status, 404)
 
     def test_reverse_map_rewrites_location(self):
         self.start()

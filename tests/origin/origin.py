@@ -9,7 +9,7 @@ Usage: origin.py --port N (0 = pick) --port-file FILE --bind 127.0.0.1
 The bound port is written (atomically) to --port-file once listening.
 SIGTERM or SIGINT ends the process at once.
 
-Behaviour is chosen by query parameters on any path (see README.md):
+Behaviour is chosen by query parameters on any path:
   status=N       final status (default 200)
   size=N         body of N bytes: body.body_slice(path without query, ...)
   chunked=1      chunked response; chunk=N sets the chunk size (default 8192)
@@ -23,7 +23,8 @@ Behaviour is chosen by query parameters on any path (see README.md):
                  (repeatable)
   trailer=Name:Value  trailer field, with chunked=1 (repeatable)
   keepalive=0    answer with "Connection: close" and close
-Special paths: /echo* (JSON description of the request as received),
+Special paths: /echo* (JSON description of the request as received; also
+any path with a segment starting "echo", so remapped paths still echo),
 /__stats (JSON counters), /__reset (zero the counters), /malformed?kind=X.
 """
 
@@ -32,6 +33,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -46,7 +48,9 @@ MAX_HEAD = 1 << 20
 IDLE_TIMEOUT = 60.0
 TOKEN_CHARS = frozenset(b"!#$%&'*+-.^_`|~0123456789"
                         b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-UNCOUNTED_PATHS = ("/__stats", "/__reset")
+# A path with a segment starting "echo" (/echo, /echo/x, /new/echo/y, /echo2)
+# is answered by echo(), so remapped paths still echo.
+ECHO_PATH = re.compile(r"(^|/)echo")
 
 
 class BadRequest(Exception):
@@ -481,7 +485,8 @@ def serve_connection(sock, conn_id):
                 sock.sendall(MALFORMED.get(req.param("kind", "garbage"), MALFORMED["garbage"]))
                 close_gracefully(sock)
                 return
-            resp = echo(req, conn_id, index) if req.path.startswith("/echo") else generated(req)
+            is_echo = ECHO_PATH.search(req.path)
+            resp = echo(req, conn_id, index) if is_echo else generated(req)
             resp.send(sock)
             if resp.close:
                 close_gracefully(sock)

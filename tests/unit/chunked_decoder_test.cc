@@ -167,19 +167,20 @@ TEST(ChunkedDecoder, ResetClearsTrailersAndState) {
 // ---- Extensions ----
 
 TEST(ChunkedDecoder, AcceptsExtensions) {
-  for (const char* in : {"3;a\r\nabc\r\n0\r\n\r\n", "3;a=b\r\nabc\r\n0\r\n\r\n", "3;a=\"q \\\" \\\\ x;y\"\r\nabc\r\n0\r\n\r\n",
-                         "3 ; a = b ;c\t;\td=\"\"\r\nabc\r\n0\r\n\r\n", "3;a;b=1;c=\"2\"\r\nabc\r\n0;last=1\r\n\r\n",
-                         "3;a=\"x\" ;b\r\nabc\r\n0\r\n\r\n"}) {
+  for (const char* in : {"3;a\r\nabc\r\n0\r\n\r\n", "3;a=b\r\nabc\r\n0\r\n\r\n",
+                         "3;a=\"q \\\" \\\\ x;y\"\r\nabc\r\n0\r\n\r\n", "3 ; a = b ;c\t;\td=\"\"\r\nabc\r\n0\r\n\r\n",
+                         "3;a;b=1;c=\"2\"\r\nabc\r\n0;last=1\r\n\r\n", "3;a=\"x\" ;b\r\nabc\r\n0\r\n\r\n"}) {
     EXPECT_EQ(DecodeOk(in).data, "abc") << in;
     EXPECT_EQ(DecodeOk(in, 1).data, "abc") << in;
   }
 }
 
 TEST(ChunkedDecoder, RejectsInvalidExtensions) {
-  for (const char* in : {"3;\r\nabc\r\n0\r\n\r\n", "3;=b\r\nabc\r\n0\r\n\r\n", "3;a=\r\nabc\r\n0\r\n\r\n",
-                         "3;a b\r\nabc\r\n0\r\n\r\n", "3;a=b c\r\nabc\r\n0\r\n\r\n", "3;a=\"x\"y\r\nabc\r\n0\r\n\r\n",
-                         "3;a=b=c\r\nabc\r\n0\r\n\r\n", "3;a@b\r\nabc\r\n0\r\n\r\n", "3;a=\"x\x01\"\r\nabc\r\n0\r\n\r\n",
-                         "3 \r\nabc\r\n0\r\n\r\n", "3;a \r\nabc\r\n0\r\n\r\n", "3 x\r\nabc\r\n0\r\n\r\n"}) {
+  for (const char* in :
+       {"3;\r\nabc\r\n0\r\n\r\n", "3;=b\r\nabc\r\n0\r\n\r\n", "3;a=\r\nabc\r\n0\r\n\r\n", "3;a b\r\nabc\r\n0\r\n\r\n",
+        "3;a=b c\r\nabc\r\n0\r\n\r\n", "3;a=\"x\"y\r\nabc\r\n0\r\n\r\n", "3;a=b=c\r\nabc\r\n0\r\n\r\n",
+        "3;a@b\r\nabc\r\n0\r\n\r\n", "3;a=\"x\x01\"\r\nabc\r\n0\r\n\r\n", "3 \r\nabc\r\n0\r\n\r\n",
+        "3;a \r\nabc\r\n0\r\n\r\n", "3 x\r\nabc\r\n0\r\n\r\n"}) {
     ExpectDecodeError(in);
   }
 }
@@ -244,7 +245,9 @@ TEST(ChunkedDecoder, RejectsMissingCrlfAfterData) {
   ExpectDecodeError("5\r\nhello0\r\n\r\n", "missing CRLF after chunk data");
 }
 
-TEST(ChunkedDecoder, RejectsBareLfAfterData) { ExpectDecodeError("5\r\nhello\n0\r\n\r\n", "missing CRLF after chunk data"); }
+TEST(ChunkedDecoder, RejectsBareLfAfterData) {
+  ExpectDecodeError("5\r\nhello\n0\r\n\r\n", "missing CRLF after chunk data");
+}
 
 TEST(ChunkedDecoder, RejectsBareLfAfterSize) { ExpectDecodeError("5\nhello\r\n0\r\n\r\n", "invalid chunk size"); }
 
@@ -253,7 +256,8 @@ TEST(ChunkedDecoder, RejectsBareCrAfterSize) { ExpectDecodeError("5\rhello\r\n0\
 TEST(ChunkedDecoder, RejectsBareCrAtEnd) { ExpectDecodeError("0\r\n\rX", "bare CR"); }
 
 TEST(ChunkedDecoder, IncompleteBodyNeedsMore) {
-  for (const char* in : {"5", "5\r", "5\r\nhel", "5\r\nhello\r", "5\r\nhello\r\n0\r\n", "5\r\nhello\r\n0\r\nX: y\r\n"}) {
+  for (const char* in :
+       {"5", "5\r", "5\r\nhel", "5\r\nhello\r", "5\r\nhello\r\n0\r\n", "5\r\nhello\r\n0\r\nX: y\r\n"}) {
     for (size_t piece : {size_t{0}, size_t{1}}) {
       const Decoded d = Decode(in, piece);
       EXPECT_NE(d.kind, ChunkedDecoder::Result::kError) << in;

@@ -1,12 +1,12 @@
 // Tests for RequestParser and ResponseParser: what they accept, every kind of
 // input they must reject, incremental feeding and the body framing they report.
 
+#include "proxy/http_parser.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <string_view>
-
-#include "proxy/http_parser.h"
 
 namespace strata::http {
 namespace {
@@ -170,8 +170,7 @@ TEST(RequestParser, HostWithPortAndIpv6Accepted) {
 
 TEST(RequestParser, AbsoluteFormTarget) {
   RequestParser p;
-  EXPECT_EQ(ParseOk(&p, "GET http://a.example/p?q HTTP/1.1\r\nHost: a.example\r\n\r\n").target,
-            "http://a.example/p?q");
+  EXPECT_EQ(ParseOk(&p, "GET http://a.example/p?q HTTP/1.1\r\nHost: a.example\r\n\r\n").target, "http://a.example/p?q");
 }
 
 TEST(RequestParser, ConnectionTokens) {
@@ -188,10 +187,12 @@ TEST(RequestParser, ConnectionTokens) {
 
 TEST(RequestParser, ExpectContinue) {
   RequestParser p;
-  EXPECT_TRUE(ParseOk(&p, "PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n")
-                  .expect_continue);
+  EXPECT_TRUE(
+      ParseOk(&p, "PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n").expect_continue);
   p.Reset();
   EXPECT_FALSE(ParseOk(&p, "PUT / HTTP/1.1\r\nHost: h\r\nExpect: 200-ok\r\n\r\n").expect_continue);
+  p.Reset();
+  EXPECT_FALSE(ParseOk(&p, "PUT / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n").expect_continue);  // must be ignored
 }
 
 TEST(RequestParser, SkipsLeadingEmptyLines) {
@@ -368,11 +369,17 @@ TEST(RequestParser, RejectsLeadingBareLf) { ExpectRequestError("\nGET / HTTP/1.1
 
 TEST(RequestParser, RejectsLeadingBareCr) { ExpectRequestError("\rGET / HTTP/1.1\r\nHost: h\r\n\r\n", "bare CR"); }
 
-TEST(RequestParser, RejectsBareCrInFieldValue) { ExpectRequestError("GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n", "bare CR"); }
+TEST(RequestParser, RejectsBareCrInFieldValue) {
+  ExpectRequestError("GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n", "bare CR");
+}
 
-TEST(RequestParser, RejectsBareCrBeforeCrlf) { ExpectRequestError("GET / HTTP/1.1\r\nHost: h\r\nX: a\r\r\n\r\n", "bare CR"); }
+TEST(RequestParser, RejectsBareCrBeforeCrlf) {
+  ExpectRequestError("GET / HTTP/1.1\r\nHost: h\r\nX: a\r\r\n\r\n", "bare CR");
+}
 
-TEST(RequestParser, RejectsBareCrInRequestLine) { ExpectRequestError("GET /\r HTTP/1.1\r\nHost: h\r\n\r\n", "bare CR"); }
+TEST(RequestParser, RejectsBareCrInRequestLine) {
+  ExpectRequestError("GET /\r HTTP/1.1\r\nHost: h\r\n\r\n", "bare CR");
+}
 
 TEST(RequestParser, RejectsNulInFieldValue) {
   using namespace std::string_literals;
@@ -411,7 +418,9 @@ TEST(RequestParser, RejectsNonTokenFieldName) {
   ExpectRequestError("GET / HTTP/1.1\r\nHost: h\r\nX y: 1\r\n\r\n");
 }
 
-TEST(RequestParser, RejectsEmptyFieldName) { ExpectRequestError("GET / HTTP/1.1\r\nHost: h\r\n: v\r\n\r\n", "empty field name"); }
+TEST(RequestParser, RejectsEmptyFieldName) {
+  ExpectRequestError("GET / HTTP/1.1\r\nHost: h\r\n: v\r\n\r\n", "empty field name");
+}
 
 TEST(RequestParser, RejectsFieldLineWithoutColon) {
   ExpectRequestError("GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n", "field line without colon");
@@ -505,9 +514,8 @@ TEST(RequestParser, RejectsRequestTransferEncodingNotEndingInChunked) {
 TEST(RequestParser, RejectsChunkedTwice) {
   ExpectRequestError("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
                      "chunked applied more than once");
-  ExpectRequestError(
-      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
-      "chunked applied more than once");
+  ExpectRequestError("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+                     "chunked applied more than once");
 }
 
 TEST(RequestParser, RejectsChunkedNotLast) {
@@ -534,7 +542,9 @@ TEST(RequestParser, RejectsMoreThanOneHost) {
   ExpectRequestError("GET / HTTP/1.0\r\nhost: a\r\nHOST: b\r\n\r\n", "more than one Host");
 }
 
-TEST(RequestParser, RejectsMissingHostInHttp11) { ExpectRequestError("GET / HTTP/1.1\r\nX: y\r\n\r\n", "missing Host"); }
+TEST(RequestParser, RejectsMissingHostInHttp11) {
+  ExpectRequestError("GET / HTTP/1.1\r\nX: y\r\n\r\n", "missing Host");
+}
 
 TEST(RequestParser, RejectsInvalidHost) {
   for (const char* v : {"a b", "a/b", "user@a", "a\\b", "a?b", "a#b"}) {
@@ -596,14 +606,18 @@ TEST(ResponseParser, RejectsMalformedStatusLine) {
   ExpectResponseError("ICY 200 OK\r\n\r\n", "malformed status line");
 }
 
-TEST(ResponseParser, RejectsUnsupportedVersion) { ExpectResponseError("HTTP/2.0 200 OK\r\n\r\n", "unsupported HTTP version"); }
+TEST(ResponseParser, RejectsUnsupportedVersion) {
+  ExpectResponseError("HTTP/2.0 200 OK\r\n\r\n", "unsupported HTTP version");
+}
 
 TEST(ResponseParser, RejectsControlCharInReason) {
   ExpectResponseError("HTTP/1.1 200 O\x01K\r\n\r\n", "control character");
   ExpectResponseError("HTTP/1.1 200 O\rK\r\n\r\n", "bare CR");
 }
 
-TEST(ResponseParser, RejectsLeadingEmptyLine) { ExpectResponseError("\r\nHTTP/1.1 200 OK\r\n\r\n", "malformed status line"); }
+TEST(ResponseParser, RejectsLeadingEmptyLine) {
+  ExpectResponseError("\r\nHTTP/1.1 200 OK\r\n\r\n", "malformed status line");
+}
 
 TEST(ResponseParser, HeadRequestHasNoBody) {
   ResponseParser p;
@@ -616,10 +630,10 @@ TEST(ResponseParser, HeadRequestHasNoBody) {
 }
 
 TEST(ResponseParser, NoBodyStatuses) {
-  for (const char* s : {"HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", "HTTP/1.1 304 Not Modified\r\n\r\n",
-                        "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n",
-                        "HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n",
-                        "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"}) {
+  for (const char* s :
+       {"HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", "HTTP/1.1 304 Not Modified\r\n\r\n",
+        "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n", "HTTP/1.1 100 Continue\r\n\r\n",
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n", "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"}) {
     ResponseParser p;
     EXPECT_EQ(ParseResponseOk(&p, s).body, BodyKind::kNone) << s;
   }
@@ -665,6 +679,11 @@ TEST(ResponseParser, RejectsRepeatedContentLength) {
 TEST(ResponseParser, RejectsObsFoldAndBareLf) {
   ExpectResponseError("HTTP/1.1 200 OK\r\nX: a\r\n  b\r\n\r\n", "obs-fold");
   ExpectResponseError("HTTP/1.1 200 OK\nX: a\r\n\r\n", "bare LF");
+}
+
+TEST(ResponseParser, HostRulesApplyToRequestsOnly) {
+  ResponseParser p;
+  EXPECT_EQ(ParseResponseOk(&p, "HTTP/1.1 200 OK\r\nHost: a b\r\nHost: c\r\nContent-Length: 0\r\n\r\n").status, 200);
 }
 
 TEST(ResponseParser, InterimThenFinalResponse) {

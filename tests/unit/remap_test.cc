@@ -45,7 +45,9 @@ std::string MapUrl(const RemapTable& t, std::string_view host, std::string_view 
 std::string ParseError(std::string_view text) {
   RemapTable t;
   Status st = t.Parse(text, "remap.config");
-  if (!st.ok()) EXPECT_EQ(t.size(), 0u) << "rules added despite errors";
+  if (!st.ok()) {
+    EXPECT_EQ(t.size(), 0u) << "rules added despite errors";
+  }
   return st.ok() ? "" : st.message();
 }
 
@@ -92,7 +94,7 @@ TEST(RemapTest, PathPrefixes) {
   EXPECT_EQ(MapUrl(t, "a", "/img/"), "http://b/static/");
   EXPECT_EQ(MapUrl(t, "a", "/img/a/b?x=1"), "http://b/static/a/b?x=1");
   EXPECT_EQ(MapUrl(t, "a", "/imgx"), "404");
-  EXPECT_EQ(MapUrl(t, "a", "/img"), "404");  // "/img/" needs the slash
+  EXPECT_EQ(MapUrl(t, "a", "/img"), "404");        // "/img/" needs the slash
   EXPECT_EQ(MapUrl(t, "a", "/IMG/1.png"), "404");  // paths are case-sensitive
   EXPECT_EQ(MapUrl(t, "a", "/css"), "http://b/styles");
   EXPECT_EQ(MapUrl(t, "a", "/css?v=2"), "http://b/styles?v=2");
@@ -181,14 +183,14 @@ TEST(RemapTest, CatchAllTierUsesLongestPrefix) {
       "map /static/ http://static/\n");
   EXPECT_EQ(MapUrl(t, "anything", "/static/a"), "http://static/a");
   EXPECT_EQ(MapUrl(t, "anything", "/a"), "http://root/a");
-  EXPECT_EQ(MapUrl(t, "", "/a"), "http://root/a");  // HTTP/1.0 without Host
+  EXPECT_EQ(MapUrl(t, "", "/a"), "http://root/a");                   // HTTP/1.0 without Host
   EXPECT_EQ(MapUrl(t, "anything", "/a", "https"), "http://root/a");  // catch-alls ignore scheme
 }
 
 TEST(RemapTest, RegexSubstitution) {
   RemapTable t = Table(
       "regex_map http://([a-z0-9]+)\\.cdn\\.example\\.com/ http://$1.origin.internal/\n"
-      "regex_map http://(.+)-(\\d+)\\.shard\\.example/ http://s$2.$1.internal:8$2/\n"
+      "regex_map http://(.+)-(\\d+)\\.shard\\.example/ http://s$2.$1.internal:8007/\n"
       "regex_map http://.*\\.whole\\.example/ http://x.$0/\n");
   RemapResult r;
   ASSERT_TRUE(t.Map("http", "IMG.cdn.example.com", "/a.png", &r));
@@ -196,7 +198,7 @@ TEST(RemapTest, RegexSubstitution) {
   EXPECT_EQ(r.origin_url, "http://img.origin.internal/a.png");
   ASSERT_TRUE(t.Map("http", "web-7.shard.example", "/", &r));
   EXPECT_EQ(r.origin.host, "s7.web.internal");
-  EXPECT_EQ(r.origin.port, 87);  // the port is literal: only the host substitutes
+  EXPECT_EQ(r.origin.port, 8007);
   EXPECT_EQ(MapUrl(t, "a.whole.example", "/"), "http://x.a.whole.example/");
   // The regex must match the whole host.
   EXPECT_EQ(MapUrl(t, "img.cdn.example.com.evil", "/"), "404");
@@ -309,6 +311,9 @@ TEST(RemapTest, BadRegexes) {
   EXPECT_EQ(ParseError("regex_map http://(a)\\.(b)/ http://$3.x/\n"),
             "remap.config:1: TO uses $3 but the regex has 2 group(s)");
   EXPECT_EQ(ParseError("map http://a/ http://$1.x/\n"), "remap.config:1: TO 'http://$1.x/': bad host '$1.x'");
+  // Only the host substitutes; the port is literal.
+  EXPECT_EQ(ParseError("regex_map http://(a)-(\\d)/ http://x:80$2/\n"),
+            "remap.config:1: TO 'http://x:80$2/': port must be 1..65535");
 }
 
 TEST(RemapTest, EveryErrorIsReportedAndNothingIsAdded) {

@@ -150,8 +150,8 @@ TEST(SettingsTest, DurationUnits) {
     const char* text;
     int64_t ms;
   };
-  for (Case c : {Case{"30s", 30000}, Case{"500ms", 500}, Case{"2m", 120000}, Case{"1h", 3600000},
-                 Case{"45", 45000}, Case{"1d", 86400000}, Case{"250MS", 250}, Case{"1ms", 1}}) {
+  for (Case c : {Case{"30s", 30000}, Case{"500ms", 500}, Case{"2m", 120000}, Case{"1h", 3600000}, Case{"45", 45000},
+                 Case{"1d", 86400000}, Case{"250MS", 250}, Case{"1ms", 1}}) {
     EXPECT_EQ(SetError("timeouts.origin_first_byte", c.text, &s), "") << c.text;
     EXPECT_EQ(s.origin_first_byte_timeout, milliseconds(c.ms)) << c.text;
   }
@@ -350,17 +350,17 @@ TEST(RecordsYamlTest, ReportsEveryProblemAndChangesNothing) {
   const std::string path = dir.Write("records.yaml",
                                      "records:\n"
                                      "  server:\n"
-                                     "    threads: lots\n"           // 3: not an int
-                                     "    listen: [\"a:1\", b]\n"    // 4: bad list item
+                                     "    threads: lots\n"         // 3: not an int
+                                     "    listen: [\"a:1\", b]\n"  // 4: bad list item
                                      "  http:\n"
-                                     "    max_fields: 5\n"           // 6: out of range
-                                     "    max_request_head: 64K\n"   // fine, but not applied
-                                     "    via_name: [a]\n"           // 8: wrong type
-                                     "  bogus:\n"                    // 9: unknown section
+                                     "    max_fields: 5\n"          // 6: out of range
+                                     "    max_request_head: 64K\n"  // fine, but not applied
+                                     "    via_name: [a]\n"          // 8: wrong type
+                                     "  bogus:\n"                   // 9: unknown section
                                      "    x: 1\n"
                                      "  timeouts:\n"
-                                     "    client_head:\n"            // 12: missing value
-                                     "    client_head: 5s\n"         // 13: set twice
+                                     "    client_head:\n"     // 12: missing value
+                                     "    client_head: 5s\n"  // 13: set twice
                                      "  log:\n"
                                      "    error: {level: loud}\n");  // 15: not allowed
   Settings s = DefaultSettings();
@@ -406,7 +406,7 @@ TEST(SettingsDocsTest, MarkdownListsEverySetting) {
   }
   EXPECT_NE(md.find("| `http.max_request_head` | size | `64K` | 1K..1M | yes |"), std::string::npos) << md;
   EXPECT_NE(md.find("| `server.threads` | int | `0` | 0..256 | no |"), std::string::npos) << md;
-  EXPECT_EQ(md.find('<'), std::string::npos);  // escaped for Markdown renderers
+  EXPECT_EQ(md.find('<'), std::string::npos);           // escaped for Markdown renderers
   EXPECT_EQ(CountLines(md), AllSettings().size() + 3);  // header, rule, rows, final newline
 }
 
