@@ -73,8 +73,7 @@ void LogMessage(LogLevel level, const char* format, ...) {
   struct tm tm;
   localtime_r(&tv.tv_sec, &tm);
   int n = snprintf(line, sizeof(line), "%04d-%02d-%02d %02d:%02d:%02d.%03d %s ", tm.tm_year + 1900, tm.tm_mon + 1,
-                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(tv.tv_usec / 1000),
-                   LevelName(level));
+                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(tv.tv_usec / 1000), LevelName(level));
   va_list args;
   va_start(args, format);
   int m = vsnprintf(line + n, sizeof(line) - n - 1, format, args);

@@ -27,11 +27,11 @@ void LogMessage(LogLevel level, const char* format, ...) __attribute__((format(p
 }  // namespace strata
 
 // The level check happens before the arguments are evaluated.
-#define STRATA_LOG(level, ...)                                    \
-  do {                                                            \
-    if ((level) >= ::strata::CurrentLogLevel()) {                 \
-      ::strata::LogMessage((level), __VA_ARGS__);                 \
-    }                                                             \
+#define STRATA_LOG(level, ...)                    \
+  do {                                            \
+    if ((level) >= ::strata::CurrentLogLevel()) { \
+      ::strata::LogMessage((level), __VA_ARGS__); \
+    }                                             \
   } while (0)
 #define LOG_DEBUG(...) STRATA_LOG(::strata::LogLevel::kDebug, __VA_ARGS__)
 #define LOG_INFO(...) STRATA_LOG(::strata::LogLevel::kInfo, __VA_ARGS__)

@@ -1,9 +1,8 @@
 #include "proxy/client_session.h"
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <event2/buffer.h>
+#include <netinet/in.h>
 
 #include "common/log.h"
 #include "proxy/worker.h"

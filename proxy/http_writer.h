@@ -52,9 +52,9 @@ struct OriginRequestParams {
 void AppendOriginRequestHead(const RequestHead& request, const OriginRequestParams& params, std::string* out);
 
 struct ClientResponseParams {
-  OutFraming body;                       // how the body goes to the client
-  bool close = false;                    // the connection closes after this response
-  bool client_is_http10 = false;         // answer keep-alive explicitly for 1.0
+  OutFraming body;                // how the body goes to the client
+  bool close = false;             // the connection closes after this response
+  bool client_is_http10 = false;  // answer keep-alive explicitly for 1.0
   std::string_view via_name;
   const RemapTable* reverse_map = nullptr;  // rewrites Location and Content-Location
 };

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "proxy/config.h"
 #include "proxy/server.h"
+#include "proxy/settings.h"
 
 namespace {
 
@@ -18,13 +19,15 @@ const char kUsage[] =
     "\n"
     "Options:\n"
     "  --config-dir DIR      read records.yaml, remap.config, ... from DIR\n"
-    "                        (default: " STRATA_SYSCONFDIR ")\n"
+    "                        (default: " STRATA_SYSCONFDIR
+    ")\n"
     "  --listen ADDR:PORT    also listen on ADDR:PORT (repeatable); e.g. 127.0.0.1:8080, [::1]:8080\n"
     "  --origin URL          map every host to the origin URL (a catch-all remap rule),\n"
     "                        e.g. http://127.0.0.1:9000/\n"
     "  --set NAME=VALUE      override a records.yaml setting, e.g. --set server.threads=1\n"
     "  --check-config [DIR]  validate the configuration in DIR (default: --config-dir), print\n"
     "                        every problem as file:line: problem, and exit 0 if it is valid\n"
+    "  --settings-doc        print the settings table as Markdown (docs/CONFIG.md) and exit\n"
     "  --version             print the version and exit\n"
     "  --help                print this help and exit\n"
     "\n"
@@ -55,6 +58,9 @@ int main(int argc, char** argv) {
     std::string value;
     if (arg == "--help" || arg == "-h") {
       fputs(kUsage, stdout);
+      return 0;
+    } else if (arg == "--settings-doc") {
+      fputs(strata::SettingsMarkdown().c_str(), stdout);
       return 0;
     } else if (arg == "--version") {
       printf("strata %s\n", STRATA_VERSION);

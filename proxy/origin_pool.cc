@@ -1,11 +1,10 @@
 #include "proxy/origin_pool.h"
 
+#include <event2/buffer.h>
+#include <event2/util.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-
-#include <event2/buffer.h>
-#include <event2/util.h>
 
 #include "common/log.h"
 

@@ -91,7 +91,10 @@ std::string JoinPath(std::string_view to_path, std::string_view rest) {
 // "host" or "host:port" when the port is not the scheme's default.
 std::string Authority(std::string_view scheme, std::string_view host, uint16_t port) {
   std::string out(host);
-  if (port != DefaultPort(scheme)) out += ":" + std::to_string(port);
+  if (port != DefaultPort(scheme)) {
+    out += ':';
+    out += std::to_string(port);
+  }
   return out;
 }
 
@@ -132,7 +135,7 @@ struct ParsedUrl {
 
 // Parses a rule URL. Returns the problem or "".
 std::string ParseUrl(std::string_view text, UrlMode mode, ParsedUrl* out) {
-  const std::string quoted = "'" + std::string(text) + "'";
+  const std::string quoted = std::string("'").append(text).append("'");
   std::string_view path = "/";
   if (text.starts_with('/')) {
     if (mode != UrlMode::kFrom) return quoted + " needs a scheme and host (scheme://host/path)";
@@ -388,8 +391,8 @@ bool RemapTable::ReverseMap(std::string_view url, std::string* out) const {
   std::string_view rest = url.substr(sep + 3);
   const size_t end = std::min(rest.find_first_of("/?#"), rest.size());
   std::string_view authority = rest.substr(0, end);
-  std::string path(rest.substr(end));
-  if (!path.starts_with('/')) path.insert(0, "/");
+  std::string path = rest.substr(end).starts_with('/') ? "" : "/";
+  path += rest.substr(end);
   uint16_t port = DefaultPort(scheme);
   const size_t colon = authority.rfind(':');
   const size_t bracket = authority.rfind(']');

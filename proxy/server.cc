@@ -1,10 +1,9 @@
 #include "proxy/server.h"
 
-#include <signal.h>
-#include <sys/stat.h>
-
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <signal.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
@@ -44,7 +43,8 @@ Server::~Server() = default;
 Status Server::Start() {
   const Settings& settings = config_->settings;
   if (settings.listen.empty()) {
-    return Status::InvalidArgument("nothing to listen on: set server.listen in records.yaml or pass --listen ADDR:PORT");
+    return Status::InvalidArgument(
+        "nothing to listen on: set server.listen in records.yaml or pass --listen ADDR:PORT");
   }
   evthread_use_pthreads();
   signal(SIGPIPE, SIG_IGN);
@@ -78,8 +78,8 @@ Status Server::Start() {
   for (auto& worker : workers_) worker->Start();
   std::string addresses;
   for (const std::string& address : settings.listen) addresses += (addresses.empty() ? "" : ", ") + address;
-  LOG_INFO("strata %s listening on %s with %d worker thread(s), %zu remap rule(s)", STRATA_VERSION,
-           addresses.c_str(), threads, config_->remap.size());
+  LOG_INFO("strata %s listening on %s with %d worker thread(s), %zu remap rule(s)", STRATA_VERSION, addresses.c_str(),
+           threads, config_->remap.size());
   return Status::OK();
 }
 

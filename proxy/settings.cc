@@ -294,6 +294,12 @@ bool IsSection(const std::string& name) {
   return false;
 }
 
+// "an int", "a size", ...
+std::string Expected(const SettingDef& def) {
+  const std::string_view type = SettingTypeName(def.type());
+  return (type == "int" ? "an " : "a ") + std::string(type);
+}
+
 // Walks records.yaml, collecting every problem rather than stopping at the first.
 class RecordsLoader {
  public:
@@ -360,11 +366,10 @@ class RecordsLoader {
       if (def.type() == SettingType::kString || def.type() == SettingType::kStringList) {
         problem = AssignText(def, "", s_);
       } else {
-        problem = "missing value (expected a " + std::string(SettingTypeName(def.type())) + ")";
+        problem = "missing value (expected " + Expected(def) + ")";
       }
     } else if (!value.IsScalar()) {
-      problem =
-          "expected a " + std::string(SettingTypeName(def.type())) + ", not a " + (value.IsMap() ? "map" : "list");
+      problem = "expected " + Expected(def) + ", not a " + (value.IsMap() ? "map" : "list");
     } else {
       problem = AssignText(def, value.Scalar(), s_);
     }

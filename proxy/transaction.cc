@@ -69,8 +69,8 @@ void Transaction::Start(const http::RequestHead& head) {
   client_keep_alive_ = client_http10_ ? head.connection_keep_alive : !head.connection_close;
   request_body_ = head.body;
   request_remaining_ = head.content_length;
-  request_body_done_ = head.body == http::BodyKind::kNone ||
-                       (head.body == http::BodyKind::kContentLength && head.content_length == 0);
+  request_body_done_ =
+      head.body == http::BodyKind::kNone || (head.body == http::BodyKind::kContentLength && head.content_length == 0);
   request_decoder_.Reset();
   origin_eof_ = false;
   got_response_bytes_ = false;
@@ -213,8 +213,7 @@ bool Transaction::MoveChunked(http::ChunkedDecoder* decoder, evbuffer* in, evbuf
                               uint64_t* moved) {
   evbuffer_iovec vec;
   if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1 || vec.iov_len == 0) return true;
-  http::ChunkedDecoder::Result result =
-      decoder->Feed(static_cast<const char*>(vec.iov_base), vec.iov_len);
+  http::ChunkedDecoder::Result result = decoder->Feed(static_cast<const char*>(vec.iov_base), vec.iov_len);
   switch (result.kind) {
     case http::ChunkedDecoder::Result::kError:
       return false;

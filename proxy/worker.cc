@@ -65,11 +65,10 @@ Status Worker::Listen(const std::vector<std::string>& addresses) {
     if (evutil_parse_sockaddr_port(address.c_str(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
       return Status::InvalidArgument("bad listen address '" + address + "' (want HOST:PORT)");
     }
-    evconnlistener* listener =
-        evconnlistener_new_bind(base_, OnAccept, this,
-                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE |
-                                    LEV_OPT_REUSEABLE_PORT | LEV_OPT_DISABLED,
-                                1024, reinterpret_cast<sockaddr*>(&addr), len);
+    evconnlistener* listener = evconnlistener_new_bind(
+        base_, OnAccept, this,
+        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_DISABLED,
+        1024, reinterpret_cast<sockaddr*>(&addr), len);
     if (listener == nullptr) {
       return Status::IOError("cannot listen on " + address + ": " + strerror(errno));
     }

@@ -53,16 +53,16 @@ TEST(HttpWriterTest, OriginRequestDropsHopByHopAndConnectionListedFields) {
 }
 
 TEST(HttpWriterTest, OriginRequestMergesXForwardedFor) {
-  std::string out = OriginHead(
-      "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-For: 10.0.0.2\r\n\r\n");
+  std::string out =
+      OriginHead("GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-For: 10.0.0.2\r\n\r\n");
   EXPECT_NE(out.find("X-Forwarded-For: 10.0.0.1, 10.0.0.2, 192.0.2.7\r\n"), std::string::npos) << out;
   EXPECT_EQ(out.find("X-Forwarded-For: 10.0.0.1\r\n"), std::string::npos);
 }
 
 TEST(HttpWriterTest, OriginRequestRebuildsFramingAndDropsExpect) {
-  std::string out = OriginHead(
-      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n",
-      {OutFraming::Kind::kChunked, 0});
+  std::string out =
+      OriginHead("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n",
+                 {OutFraming::Kind::kChunked, 0});
   EXPECT_NE(out.find("Transfer-Encoding: chunked\r\n"), std::string::npos);
   EXPECT_EQ(out.find("Expect"), std::string::npos);
   out = OriginHead("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n", {OutFraming::Kind::kContentLength, 12});
@@ -122,8 +122,8 @@ TEST(HttpWriterTest, ClientResponseReverseMapsLocation) {
   params.via_name = "strata";
   params.reverse_map = &remap;
   params.body = {OutFraming::Kind::kContentLength, 0};
-  std::string out = ClientHead(
-      "HTTP/1.1 302 Found\r\nLocation: http://origin.example/a/b\r\nContent-Length: 0\r\n\r\n", params);
+  std::string out =
+      ClientHead("HTTP/1.1 302 Found\r\nLocation: http://origin.example/a/b\r\nContent-Length: 0\r\n\r\n", params);
   EXPECT_NE(out.find("Location: http://www.example/a/b\r\n"), std::string::npos) << out;
 }
 
