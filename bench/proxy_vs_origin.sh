@@ -12,7 +12,7 @@
 # Python origin would be the bottleneck. Everything listens on 127.0.0.1 on
 # ephemeral ports; the script stops what it started, by PID, on any exit.
 # Env: STRATA_BIN (default <repo>/proxy/strata), DURATION (10s), REPS (3),
-# CONNS (64), TMPDIR.
+# CONNS (64), STRATA_THREADS (1, like the single nginx worker), TMPDIR.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -109,7 +109,7 @@ wait_port "$NPORT" "${PIDS[-1]}" "$WORK/nginx/out.log"
 SPORT=$(free_port)
 printf 'records:\n  log:\n    dir: %s\n' "$WORK/log" >"$WORK/etc/records.yaml"
 "$STRATA_BIN" --config-dir "$WORK/etc" --listen "127.0.0.1:$SPORT" \
-  --origin "http://127.0.0.1:$NPORT" >"$WORK/strata.log" 2>&1 &
+  --origin "http://127.0.0.1:$NPORT" --set server.threads="${STRATA_THREADS:-1}" >"$WORK/strata.log" 2>&1 &
 STRATA_PID=$!
 PIDS+=("$STRATA_PID")
 wait_port "$SPORT" "$STRATA_PID" "$WORK/strata.log"
