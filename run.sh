@@ -34,8 +34,9 @@ cat <<MSG
 == Strata on http://$listen/ in front of $origin
    config:     $top/etc   (check it: build/proxy/strata --check-config etc)
    access log: $state/log/access.log
-   try:        curl -i http://$listen/hello?size=64
-               curl -s http://$listen/echo -d 'hello'
+   try:        curl -i http://$listen/echo                 (the origin shows the request it received)
+               curl -s -o /dev/null -w '%{http_code} %{size_download} bytes\n' 'http://$listen/file?size=1000000'
+               tail -f $state/log/access.log
    Caching arrives with the cache engine: until then every request goes to the
    origin and the access log's cache field is '-'.
    Ctrl-C stops Strata.
