@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "common/log.h"
 #include "proxy/worker.h"
@@ -43,11 +44,13 @@ ClientSession::ClientSession(Worker* worker, evutil_socket_t fd, const sockaddr*
       transaction_(this) {
   bev_ = bufferevent_socket_new(worker->base(), fd, BEV_OPT_CLOSE_ON_FREE);
   evtimer_assign(&head_timer_, worker->base(), OnHeadTimeout, this);
+  event_assign(&resume_event_, worker->base(), -1, 0, OnResume, this);
 }
 
 ClientSession::~ClientSession() {
   transaction_.Cancel();
   if (head_timer_armed_) evtimer_del(&head_timer_);
+  event_del(&resume_event_);
   if (bev_ != nullptr) bufferevent_free(bev_);
 }
 
@@ -88,6 +91,10 @@ void ClientSession::SetReadingBody(bool reading) {
 void ClientSession::OnRead(bufferevent*, void* arg) {
   auto* self = static_cast<ClientSession*>(arg);
   if (self->closed_) return;
+  if (self->lingering_) {
+    self->DiscardLingeringInput();
+    return;
+  }
   if (self->transaction_.active()) {
     self->transaction_.OnClientReadable();
     return;
@@ -99,7 +106,7 @@ void ClientSession::OnWrite(bufferevent*, void* arg) {
   auto* self = static_cast<ClientSession*>(arg);
   if (self->closed_) return;
   if (self->closing_) {
-    if (evbuffer_get_length(self->output()) == 0) self->Close();
+    if (evbuffer_get_length(self->output()) == 0 && !self->lingering_) self->Linger();
     return;
   }
   if (self->transaction_.active()) {
@@ -112,6 +119,10 @@ void ClientSession::OnWrite(bufferevent*, void* arg) {
 void ClientSession::OnEvent(bufferevent*, short events, void* arg) {
   auto* self = static_cast<ClientSession*>(arg);
   if (self->closed_) return;
+  if (self->lingering_) {
+    self->Close();  // the client is done: EOF, error or the linger timeout
+    return;
+  }
   if (events & BEV_EVENT_EOF) {
     self->client_eof_ = true;
     bufferevent_disable(self->bev_, EV_READ);
@@ -119,8 +130,7 @@ void ClientSession::OnEvent(bufferevent*, short events, void* arg) {
       self->transaction_.OnClientEof();
     } else if (!self->closing_) {
       // A half-closed client may still have complete requests buffered.
-      self->ProcessInput();
-      if (!self->transaction_.active() && !self->closed_) self->CloseAfterFlush();
+      self->Resume();
     }
     return;
   }
@@ -207,12 +217,18 @@ void ClientSession::TransactionDone(bool close) {
     return;
   }
   SetIdleTimeouts();
-  if (client_eof_) {
-    ProcessInput();
-    if (!transaction_.active() && !closed_) CloseAfterFlush();
-    return;
-  }
+  // The next pipelined request starts from the event loop, never inside the
+  // callbacks of the transaction that just ended.
+  event_active(&resume_event_, EV_TIMEOUT, 1);
+}
+
+void ClientSession::OnResume(evutil_socket_t, short, void* arg) { static_cast<ClientSession*>(arg)->Resume(); }
+
+void ClientSession::Resume() {
+  if (closed_ || closing_ || transaction_.active()) return;
   ProcessInput();
+  // A half-closed client gets answers to what it sent, then the close.
+  if (client_eof_ && !transaction_.active() && !closed_) CloseAfterFlush();
 }
 
 void ClientSession::Shutdown() {
@@ -225,12 +241,38 @@ void ClientSession::CloseAfterFlush() {
   closing_ = true;
   bufferevent_disable(bev_, EV_READ);
   if (evbuffer_get_length(output()) == 0) {
-    Close();
+    Linger();
     return;
   }
   // Called back only when everything is written.
   bufferevent_setwatermark(bev_, EV_WRITE, 0, 0);
   bufferevent_enable(bev_, EV_WRITE);
+}
+
+// Closing a socket with unread input makes the kernel send a reset, which
+// can destroy the response still in flight (an error answered before the
+// request body was read). So: send FIN, read and discard for a bounded time
+// and amount, then close (RFC 9112 §9.6).
+void ClientSession::Linger() {
+  if (client_eof_) {
+    Close();
+    return;
+  }
+  lingering_ = true;
+  shutdown(bufferevent_getfd(bev_), SHUT_WR);
+  evbuffer_drain(input(), evbuffer_get_length(input()));
+  timeval linger{2, 0};
+  bufferevent_set_timeouts(bev_, &linger, nullptr);
+  bufferevent_setwatermark(bev_, EV_READ, 0, 0);
+  bufferevent_disable(bev_, EV_WRITE);
+  bufferevent_enable(bev_, EV_READ);
+}
+
+void ClientSession::DiscardLingeringInput() {
+  constexpr size_t kMaxLingerBytes = 1 << 20;
+  lingering_bytes_ += evbuffer_get_length(input());
+  evbuffer_drain(input(), evbuffer_get_length(input()));
+  if (lingering_bytes_ > kMaxLingerBytes) Close();
 }
 
 void ClientSession::Abort() { Close(); }
@@ -241,6 +283,7 @@ void ClientSession::Close() {
   transaction_.Cancel();
   bufferevent_disable(bev_, EV_READ | EV_WRITE);
   bufferevent_setcb(bev_, nullptr, nullptr, nullptr, nullptr);
+  event_del(&resume_event_);
   if (head_timer_armed_) {
     evtimer_del(&head_timer_);
     head_timer_armed_ = false;

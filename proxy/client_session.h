@@ -68,8 +68,12 @@ class ClientSession : public boost::intrusive::list_base_hook<> {
   static void OnEvent(bufferevent* bev, short events, void* arg);
   static void OnHeadTimeout(evutil_socket_t, short, void* arg);
   static void OnDestroy(evutil_socket_t, short, void* arg);
+  static void OnResume(evutil_socket_t, short, void* arg);
 
   void ProcessInput();
+  void Resume();
+  void Linger();
+  void DiscardLingeringInput();
   void RejectRequest(const char* reason);
   void SetIdleTimeouts();
   void Close();
@@ -80,11 +84,14 @@ class ClientSession : public boost::intrusive::list_base_hook<> {
   http::RequestParser parser_;
   Transaction transaction_;
   event head_timer_;
+  event resume_event_;  // runs the next pipelined request from the loop
   bool head_timer_armed_ = false;
   bool in_process_input_ = false;
   bool client_eof_ = false;
   bool closing_ = false;
   bool closed_ = false;
+  bool lingering_ = false;
+  size_t lingering_bytes_ = 0;
 };
 
 }  // namespace strata

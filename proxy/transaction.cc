@@ -15,6 +15,9 @@
 namespace strata {
 namespace {
 
+// More 1xx than this before the final response is a broken or hostile origin.
+constexpr int kMaxInterimResponses = 16;
+
 timeval ToTimeval(std::chrono::milliseconds ms) {
   timeval tv;
   tv.tv_sec = ms.count() / 1000;
@@ -73,6 +76,8 @@ void Transaction::Start(const http::RequestHead& head) {
       head.body == http::BodyKind::kNone || (head.body == http::BodyKind::kContentLength && head.content_length == 0);
   request_decoder_.Reset();
   origin_eof_ = false;
+  origin_error_ = false;
+  interim_count_ = 0;
   got_response_bytes_ = false;
   response_started_ = false;
   close_client_ = false;
@@ -129,10 +134,19 @@ void Transaction::Start(const http::RequestHead& head) {
     return;
   }
   url_ = remap_.origin_url;
+  if (remap_.origin.scheme != "http") {
+    // Never send a request meant for TLS in cleartext.
+    LOG_WARNING("remap to %s: TLS to origins is not supported yet", url_.c_str());
+    evbuffer_drain(session_->input(), head.head_length);
+    RespondLocally(502, "Bad Gateway: TLS to origins is not supported yet\n", "");
+    return;
+  }
 
   http::OriginRequestParams params;
   params.path = asterisk ? std::string_view("*") : std::string_view(remap_.origin_path);
-  params.host_header = settings().preserve_host && !head.host.empty() ? head.host : remap_.origin_host_header;
+  // With an absolute-form target, its authority (what remap used) is the
+  // host, not the Host field (RFC 9112 §3.2.2).
+  params.host_header = settings().preserve_host && !host.empty() ? host : remap_.origin_host_header;
   params.via_name = settings().via_name;
   params.client_ip = settings().insert_x_forwarded_for ? std::string_view(session_->client_ip()) : std::string_view();
   switch (head.body) {
@@ -184,6 +198,7 @@ void Transaction::ConnectToOrigin() {
 void Transaction::AttachOrigin(OriginConnection* conn) {
   origin_ = conn;
   origin_eof_ = false;
+  origin_error_ = false;
   bufferevent_setcb(conn->bev, OnOriginRead, OnOriginWrite, OnOriginEvent, this);
   size_t high_water = settings().buffer_high_water;
   // Reading stops when a slow client leaves this much waiting in our input;
@@ -203,7 +218,10 @@ void Transaction::SetOriginTimeouts(std::chrono::milliseconds read, std::chrono:
 void Transaction::SendRequestHead() {
   phase_ = Phase::kAwaitingResponse;
   ++origin_->requests;
-  SetOriginTimeouts(settings().origin_first_byte_timeout, settings().transfer_idle_timeout);
+  // The origin owes us nothing until it has the whole request: while the
+  // body uploads only the write side is timed.
+  SetOriginTimeouts(request_body_done_ ? settings().origin_first_byte_timeout : std::chrono::milliseconds(0),
+                    settings().transfer_idle_timeout);
   evbuffer_add(bufferevent_get_output(origin_->bev), origin_head_.data(), origin_head_.size());
   bufferevent_enable(origin_->bev, EV_READ | EV_WRITE);
   PumpRequestBody();
@@ -294,7 +312,14 @@ void Transaction::PumpRequestBody() {
   if (done) {
     request_body_done_ = true;
     session_->SetReadingBody(false);
+    if (phase_ == Phase::kAwaitingResponse) {
+      SetOriginTimeouts(settings().origin_first_byte_timeout, settings().transfer_idle_timeout);
+    }
+    return;
   }
+  // A client that half-closed may still have the rest of its body buffered;
+  // it has failed only when that is used up.
+  if (session_->client_eof() && evbuffer_get_length(session_->input()) == 0) OnClientError();
 }
 
 void Transaction::OnClientReadable() {
@@ -303,15 +328,19 @@ void Transaction::OnClientReadable() {
 }
 
 void Transaction::OnClientWritable() {
-  if (!active_ || phase_ != Phase::kStreamingResponse) return;
-  PumpResponseBody();
+  if (!active_) return;
+  if (phase_ == Phase::kAwaitingResponse) {
+    ParseResponseHead();
+  } else if (phase_ == Phase::kStreamingResponse) {
+    PumpResponseBody();
+  }
 }
 
 void Transaction::OnClientEof() {
   if (!active_) return;
   // A client may half-close after sending its request; it still gets the
   // response. Without the whole request body there is nothing to finish.
-  if (!request_body_done_) OnClientError();
+  if (!request_body_done_ && evbuffer_get_length(session_->input()) == 0) OnClientError();
 }
 
 void Transaction::OnClientError() {
@@ -324,7 +353,10 @@ void Transaction::OnClientError() {
 
 void Transaction::OnOriginRead(bufferevent*, void* arg) {
   auto* self = static_cast<Transaction*>(arg);
+  OriginConnection* conn = self->origin_;
   if (self->phase_ == Phase::kAwaitingResponse) self->ParseResponseHead();
+  // The transaction may have ended (and released this connection) above.
+  if (self->origin_ != conn) return;
   if (self->phase_ == Phase::kStreamingResponse) self->PumpResponseBody();
 }
 
@@ -359,13 +391,17 @@ void Transaction::OnOriginEvent(bufferevent* bev, short events, void* arg) {
     }
   }
   // EOF, or an error on an established connection.
+  OriginConnection* conn = self->origin_;
   self->origin_eof_ = true;
+  if (events & BEV_EVENT_ERROR) self->origin_error_ = true;
   bufferevent_disable(bev, EV_READ);
   if (self->phase_ == Phase::kAwaitingResponse) {
     // Whatever arrived before the close may still complete a head.
     self->ParseResponseHead();
+    if (self->origin_ != conn) return;
     if (self->phase_ == Phase::kAwaitingResponse) {
-      self->OriginFailed(502, "origin closed the connection before a complete response head");
+      self->OriginFailed(502, "origin closed the connection before a complete response head", /*retryable=*/true);
+      return;
     }
   }
   if (self->phase_ == Phase::kStreamingResponse) self->PumpResponseBody();
@@ -377,6 +413,8 @@ void Transaction::ParseResponseHead() {
   while (phase_ == Phase::kAwaitingResponse) {
     size_t length = evbuffer_get_length(in);
     if (length == 0) return;
+    // Interim responses are forwarded only as fast as the client reads them.
+    if (session_->output_full()) return;
     got_response_bytes_ = true;
     size_t view = std::min(length, max_head + 1);
     const char* data = reinterpret_cast<const char*>(evbuffer_pullup(in, view));
@@ -394,6 +432,10 @@ void Transaction::ParseResponseHead() {
     if (head.status < 200) {
       if (head.status == 101) {
         OriginFailed(502, "origin switched protocols without being asked");
+        return;
+      }
+      if (++interim_count_ > kMaxInterimResponses) {
+        OriginFailed(502, "too many interim responses from origin");
         return;
       }
       // 1xx go to HTTP/1.1 clients; our own 100 Continue was already sent.
@@ -424,7 +466,7 @@ void Transaction::StartResponse(const http::ResponseHead& head) {
 
   // How the body goes to the client. Unknown lengths are chunked for
   // HTTP/1.1 clients, so the connection survives; 1.0 clients get a close.
-  close_client_ = !client_keep_alive_ || session_->closing() || session_->client_eof() || !request_body_done_;
+  close_client_ = !client_keep_alive_ || session_->closing() || session_->worker()->draining() || !request_body_done_;
   switch (head.body) {
     case http::BodyKind::kNone:
       client_framing_ = {http::OutFraming::Kind::kNone, 0};
@@ -472,7 +514,7 @@ void Transaction::PumpResponseBody() {
       evbuffer_add(out, "\r\n", 2);
       bytes_to_client_ += n;
     }
-    if (origin_eof_ && evbuffer_get_length(in) == 0) {
+    if (origin_eof_ && !origin_error_ && evbuffer_get_length(in) == 0) {
       evbuffer_add(out, "0\r\n\r\n", 5);
       done = true;
     }
@@ -484,7 +526,10 @@ void Transaction::PumpResponseBody() {
       session_->CloseAfterFlush();
       return;
     }
-    if (response_body_ == http::BodyKind::kUntilClose && origin_eof_ && evbuffer_get_length(in) == 0) done = true;
+    if (response_body_ == http::BodyKind::kUntilClose && origin_eof_ && !origin_error_ &&
+        evbuffer_get_length(in) == 0) {
+      done = true;
+    }
   }
   if (done) {
     CompleteResponse();
@@ -507,9 +552,10 @@ void Transaction::CompleteResponse() {
   Finish(close_client_);
 }
 
-void Transaction::OriginFailed(int status, const char* why) {
-  bool retryable = origin_ != nullptr && origin_->requests > 1 && !got_response_bytes_ && idempotent_ &&
-                   request_body_ == http::BodyKind::kNone && retries_left_ > 0 && phase_ == Phase::kAwaitingResponse;
+void Transaction::OriginFailed(int status, const char* why, bool retryable_cause) {
+  bool retryable = retryable_cause && origin_ != nullptr && origin_->requests > 1 && !got_response_bytes_ &&
+                   idempotent_ && request_body_ == http::BodyKind::kNone && retries_left_ > 0 &&
+                   phase_ == Phase::kAwaitingResponse;
   ReleaseOrigin(false);
   if (retryable) {
     --retries_left_;
@@ -530,7 +576,7 @@ void Transaction::OriginFailed(int status, const char* why) {
 void Transaction::RespondLocally(int status, std::string_view body, std::string_view location) {
   status_ = status;
   // A request body we did not read would be taken for the next request.
-  close_client_ = !client_keep_alive_ || !request_body_done_ || session_->closing() || session_->client_eof();
+  close_client_ = !client_keep_alive_ || !request_body_done_ || session_->closing() || session_->worker()->draining();
   scratch_.clear();
   http::AppendLocalResponse(status, body, close_client_, is_head_, location, &scratch_);
   WriteToClient(scratch_);

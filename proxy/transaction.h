@@ -76,7 +76,9 @@ class Transaction {
   void StartResponse(const http::ResponseHead& head);
   void PumpResponseBody();
   void CompleteResponse();
-  void OriginFailed(int status, const char* why);
+  // `retryable_cause`: the connection closed or failed (not a timeout), so a
+  // fresh connection may succeed.
+  void OriginFailed(int status, const char* why, bool retryable_cause = false);
   void RespondLocally(int status, std::string_view body, std::string_view location);
   void Finish(bool close_client);
   void ReleaseOrigin(bool reusable);
@@ -116,6 +118,8 @@ class Transaction {
   // Origin.
   OriginConnection* origin_ = nullptr;
   bool origin_eof_ = false;
+  bool origin_error_ = false;  // reset or error, not a clean close
+  int interim_count_ = 0;
   bool got_response_bytes_ = false;
   http::ResponseParser response_parser_;
   http::BodyKind response_body_ = http::BodyKind::kNone;

@@ -37,6 +37,7 @@ Worker::Worker(int index, std::shared_ptr<const Config> config, const AccessLog*
   shutdown_event_ = event_new(base_, -1, 0, OnShutdownRequested, this);
   grace_timer_ = evtimer_new(base_, OnGraceExpired, this);
   flush_timer_ = event_new(base_, -1, EV_PERSIST, OnFlushTimer, this);
+  accept_retry_timer_ = evtimer_new(base_, OnAcceptRetry, this);
   timeval one_second{1, 0};
   event_add(flush_timer_, &one_second);
 }
@@ -54,6 +55,7 @@ Worker::~Worker() {
   event_free(shutdown_event_);
   event_free(grace_timer_);
   event_free(flush_timer_);
+  event_free(accept_retry_timer_);
   if (dns_ != nullptr) evdns_base_free(dns_, 1);
   event_base_free(base_);
 }
@@ -139,8 +141,18 @@ void Worker::OnAccept(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int l
 void Worker::OnAcceptError(evconnlistener*, void* arg) {
   auto* self = static_cast<Worker*>(arg);
   int err = EVUTIL_SOCKET_ERROR();
-  // EMFILE and friends: keep serving what we have; the listener retries.
-  LOG_ERROR("worker %d: accept failed: %s", self->index_, evutil_socket_error_to_string(err));
+  // EMFILE and friends: the listening socket stays readable, so retrying at
+  // once would spin. Pause accepting for a second and serve what we have.
+  LOG_ERROR("worker %d: accept failed: %s; pausing accepts for 1 s", self->index_, evutil_socket_error_to_string(err));
+  for (evconnlistener* listener : self->listeners_) evconnlistener_disable(listener);
+  timeval pause{1, 0};
+  event_add(self->accept_retry_timer_, &pause);
+}
+
+void Worker::OnAcceptRetry(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Worker*>(arg);
+  if (self->draining_) return;
+  for (evconnlistener* listener : self->listeners_) evconnlistener_enable(listener);
 }
 
 void Worker::RemoveSession(ClientSession* session) {

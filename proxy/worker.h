@@ -61,6 +61,7 @@ class Worker {
   static void OnShutdownRequested(evutil_socket_t, short, void* arg);
   static void OnGraceExpired(evutil_socket_t, short, void* arg);
   static void OnFlushTimer(evutil_socket_t, short, void* arg);
+  static void OnAcceptRetry(evutil_socket_t, short, void* arg);
   void Run();
   void Drain();
   void MaybeFinish();
@@ -75,6 +76,7 @@ class Worker {
   event* shutdown_event_ = nullptr;
   event* grace_timer_ = nullptr;
   event* flush_timer_ = nullptr;
+  event* accept_retry_timer_ = nullptr;
   boost::intrusive::list<ClientSession> sessions_;
   bool draining_ = false;
   std::thread thread_;
