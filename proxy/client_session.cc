@@ -154,6 +154,7 @@ void ClientSession::OnHeadTimeout(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<ClientSession*>(arg);
   self->head_timer_armed_ = false;
   if (self->closed_ || self->transaction_.active()) return;
+  // Also the end of a lingering close.
   LOG_DEBUG("client %s: request head timed out", self->client_ip_.c_str());
   self->Close();
 }
@@ -251,8 +252,9 @@ void ClientSession::CloseAfterFlush() {
 
 // Closing a socket with unread input makes the kernel send a reset, which
 // can destroy the response still in flight (an error answered before the
-// request body was read). So: send FIN, read and discard for a bounded time
-// and amount, then close (RFC 9112 §9.6).
+// request body was read). So: send FIN, read and discard until the client
+// closes, goes quiet for 2 s, or 5 s have passed in all (RFC 9112 §9.6; the
+// same scheme as nginx's lingering close).
 void ClientSession::Linger() {
   if (client_eof_) {
     Close();
@@ -261,19 +263,17 @@ void ClientSession::Linger() {
   lingering_ = true;
   shutdown(bufferevent_getfd(bev_), SHUT_WR);
   evbuffer_drain(input(), evbuffer_get_length(input()));
-  timeval linger{2, 0};
-  bufferevent_set_timeouts(bev_, &linger, nullptr);
+  timeval quiet{2, 0};
+  bufferevent_set_timeouts(bev_, &quiet, nullptr);
+  timeval total{5, 0};
+  evtimer_add(&head_timer_, &total);
+  head_timer_armed_ = true;
   bufferevent_setwatermark(bev_, EV_READ, 0, 0);
   bufferevent_disable(bev_, EV_WRITE);
   bufferevent_enable(bev_, EV_READ);
 }
 
-void ClientSession::DiscardLingeringInput() {
-  constexpr size_t kMaxLingerBytes = 1 << 20;
-  lingering_bytes_ += evbuffer_get_length(input());
-  evbuffer_drain(input(), evbuffer_get_length(input()));
-  if (lingering_bytes_ > kMaxLingerBytes) Close();
-}
+void ClientSession::DiscardLingeringInput() { evbuffer_drain(input(), evbuffer_get_length(input())); }
 
 void ClientSession::Abort() { Close(); }
 

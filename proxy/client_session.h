@@ -83,7 +83,7 @@ class ClientSession : public boost::intrusive::list_base_hook<> {
   std::string client_ip_;
   http::RequestParser parser_;
   Transaction transaction_;
-  event head_timer_;
+  event head_timer_;    // request-head deadline, then the lingering-close deadline
   event resume_event_;  // runs the next pipelined request from the loop
   bool head_timer_armed_ = false;
   bool in_process_input_ = false;
@@ -91,7 +91,6 @@ class ClientSession : public boost::intrusive::list_base_hook<> {
   bool closing_ = false;
   bool closed_ = false;
   bool lingering_ = false;
-  size_t lingering_bytes_ = 0;
 };
 
 }  // namespace strata

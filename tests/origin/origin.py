@@ -19,6 +19,8 @@ Behaviour is chosen by query parameters on any path:
   read_rate=N    read the request body at about N bytes/s
   hdr=Name:Value extra response field (repeatable)
   abort_after=N  announce the full body, close after N body bytes
+  reset_after=N  send N body bytes, then reset the connection (TCP RST:
+                 SO_LINGER {1, 0} and close) instead of closing it cleanly
   interim=N      send that 1xx (with a Link field) before the final response
                  (repeatable)
   trailer=Name:Value  trailer field, with chunked=1 (repeatable)
@@ -36,6 +38,7 @@ import os
 import re
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -316,10 +319,11 @@ class Response:
         self.until_close = req.param("close") == "1"
         self.rate = req.int_param("rate")
         self.abort_after = req.int_param("abort_after", -1)
+        self.reset_after = req.int_param("reset_after", -1)
         self.extra = [split_field(v) for v in req.params("hdr")]
         self.trailers = [split_field(v) for v in req.params("trailer")]
         self.close = (req.wants_close() or req.param("keepalive") == "0"
-                      or self.until_close or self.abort_after >= 0)
+                      or self.until_close or self.abort_after >= 0 or self.reset_after >= 0)
 
     def has_body(self):
         return not (100 <= self.status < 200 or self.status in (204, 304))
@@ -354,6 +358,8 @@ class Response:
         if self.req.method == "HEAD" or not self.has_body():
             return
         limit = self.size if self.abort_after < 0 else min(self.size, self.abort_after)
+        if self.reset_after >= 0:
+            limit = min(limit, self.reset_after)
         pacer = Pacer(self.rate)
         piece = pacer.piece(self.chunk if self.chunked else 262144)
         offset = 0
@@ -365,6 +371,10 @@ class Response:
                 sock.sendall(data)
             offset += len(data)
             pacer.account(len(data))
+        if self.reset_after >= 0:
+            # Closing with linger {on, 0 s} sends a RST instead of a FIN.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return
         if self.abort_after >= 0:
             return
         if self.chunked:
@@ -488,6 +498,8 @@ def serve_connection(sock, conn_id):
             is_echo = ECHO_PATH.search(req.path)
             resp = echo(req, conn_id, index) if is_echo else generated(req)
             resp.send(sock)
+            if resp.reset_after >= 0:
+                return  # the close in `finally` resets the connection
             if resp.close:
                 close_gracefully(sock)
                 return
