@@ -1,0 +1,437 @@
+#include "cache/cache.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "cache/doc.h"
+#include "common/log.h"
+
+namespace strata {
+namespace {
+
+// Room kept in a fragment's Doc for the header and metadata.
+constexpr uint64_t kDocOverheadBytes = 4096;
+
+// Views into a verified Doc (the bytes passed the crc when they were read).
+Status ViewVerifiedDoc(const RamCache::Bytes& doc, DocHeaderFields* header, std::string_view* meta,
+                       std::string_view* data) {
+  Status s = DecodeDocHeader(doc->data(), doc->size(), header);
+  if (!s.ok()) return s;
+  if (kDocHeaderBytes + header->meta_length + header->data_length > doc->size()) {
+    return Status::Corruption("Doc shorter than its lengths");
+  }
+  *meta = std::string_view(*doc).substr(kDocHeaderBytes, header->meta_length);
+  *data = std::string_view(*doc).substr(kDocHeaderBytes + header->meta_length, header->data_length);
+  return Status::OK();
+}
+
+}  // namespace
+
+CacheKey Cache::FragmentKey(const CacheKey& key, uint64_t object_id, uint32_t index) {
+  CacheKey base{key.hi ^ object_id, key.lo ^ (object_id * 0x9e3779b97f4a7c15ULL)};
+  return base.Fragment(index + 1);
+}
+
+Status Cache::Open(const CacheOptions& options, std::unique_ptr<Cache>* out) {
+  if (options.spans.empty()) return Status::InvalidArgument("no cache span configured");
+  std::unique_ptr<Cache> cache(new Cache());
+  cache->options_ = options;
+  Env* env = options.env != nullptr ? options.env : Env::Default();
+  std::string problems;
+  for (const SpanConfig& config : options.spans) {
+    std::unique_ptr<Span> span;
+    Status s = OpenSpan(env, config, options.layout, options.reinitialize, &span);
+    if (!s.ok()) {
+      problems += (problems.empty() ? "" : "\n") + s.message();
+      continue;
+    }
+    cache->spans_.push_back(std::move(span));
+  }
+  if (!problems.empty()) return Status::InvalidArgument(problems);
+
+  cache->ram_ = std::make_unique<RamCache>(options.ram_cache_bytes, options.ram_admit_on_first_offer);
+  cache->io_ = std::make_unique<ThreadPool>(options.io_threads);
+  std::vector<StripeIdentity> identities;
+  uint64_t max_doc = UINT64_MAX;
+  for (size_t span_index = 0; span_index < cache->spans_.size(); ++span_index) {
+    Span& span = *cache->spans_[span_index];
+    for (const SpanStripe& ss : span.stripes) {
+      std::unique_ptr<Directory> directory;
+      Status s = Directory::Create(ss.layout.data_bytes, ss.layout.average_object_bytes, &directory);
+      if (!s.ok()) return s;
+      uint32_t id = static_cast<uint32_t>(cache->stripes_.size());
+      auto stripe =
+          std::make_unique<Stripe>(id, span.file.get(), ss.layout, ss.header, std::move(directory), cache->io_.get(),
+                                   cache->ram_.get(), options.stripe, options.open_object_buffer_bytes);
+      s = stripe->Load();
+      if (!s.ok()) return s;
+      max_doc = std::min(max_doc, stripe->max_doc_bytes());
+      identities.push_back({options.spans[span_index].identity(), ss.layout.index, ss.layout.data_bytes});
+      cache->stripes_.push_back(std::move(stripe));
+    }
+  }
+  Status s = StripeAssignment::Build(identities, &cache->assignment_);
+  if (!s.ok()) return s;
+  if (max_doc <= 2 * kDocOverheadBytes) return Status::InvalidArgument("cache stripes are too small");
+  // A fragment must fit one aggregation buffer of the smallest stripe.
+  cache->fragment_bytes_ = std::min(options.fragment_bytes, (max_doc - kDocOverheadBytes) / 4096 * 4096);
+  cache->flusher_ = std::thread([c = cache.get()] { c->FlusherLoop(); });
+  *out = std::move(cache);
+  return Status::OK();
+}
+
+Cache::~Cache() {
+  {
+    std::lock_guard<std::mutex> lock(flusher_mu_);
+    stopping_ = true;
+  }
+  flusher_wake_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  for (auto& stripe : stripes_) {
+    Status s = stripe->Persist();
+    if (!s.ok()) LOG_ERROR("stripe %u: could not save its directory: %s", stripe->id(), s.ToString().c_str());
+  }
+  stripes_.clear();  // before the I/O pool their writes run on
+  io_.reset();
+}
+
+void Cache::FlusherLoop() {
+  auto period = std::max(std::chrono::milliseconds(1), options_.stripe.flush_delay / 2);
+  std::unique_lock<std::mutex> lock(flusher_mu_);
+  while (!stopping_) {
+    flusher_wake_.wait_for(lock, period);
+    if (stopping_) break;
+    auto now = std::chrono::steady_clock::now();
+    for (auto& stripe : stripes_) stripe->FlushIfDue(now);
+  }
+}
+
+Status Cache::Flush() {
+  Status result;
+  for (auto& stripe : stripes_) {
+    Status s = stripe->Flush();
+    if (!s.ok()) result = s;
+  }
+  return result;
+}
+
+// --- Writing ---
+
+Status Cache::OpenWrite(const CacheKey& key, std::unique_ptr<CacheWriter>* writer,
+                        std::shared_ptr<OpenObject>* in_progress) {
+  Stripe& stripe = StripeFor(key);
+  WriteLease lease;
+  std::shared_ptr<OpenObject> current;
+  Status s = stripe.open_dir().OpenWrite(key, &lease, &current);
+  if (!s.ok()) {
+    if (in_progress != nullptr) *in_progress = std::move(current);
+    return s;
+  }
+  writer->reset(new CacheWriter(this, key, &stripe, std::move(lease), stripe.NextSerial()));
+  return Status::OK();
+}
+
+std::shared_ptr<OpenObject> Cache::OpenRead(const CacheKey& key) { return StripeFor(key).open_dir().OpenRead(key); }
+
+CacheWriter::CacheWriter(Cache* cache, const CacheKey& key, Stripe* stripe, WriteLease lease, uint64_t object_id)
+    : cache_(cache), key_(key), stripe_(stripe), lease_(std::move(lease)), object_id_(object_id) {}
+
+CacheWriter::~CacheWriter() {
+  if (!finished_) Abort();
+}
+
+Status CacheWriter::Write(std::string_view data) {
+  if (finished_) return Status::InvalidArgument("write after commit or abort");
+  lease_.Append(data);
+  written_ += data.size();
+  uint64_t fragment = cache_->fragment_bytes_;
+  while (!data.empty()) {
+    size_t take = static_cast<size_t>(std::min<uint64_t>(data.size(), fragment - pending_.size()));
+    pending_.append(data.substr(0, take));
+    data.remove_prefix(take);
+    if (pending_.size() == fragment) {
+      Status s = WriteFragment(pending_);
+      if (!s.ok()) {
+        Abort();
+        return s;
+      }
+      pending_.clear();
+    }
+  }
+  return Status::OK();
+}
+
+Status CacheWriter::WriteFragment(std::string_view data) {
+  uint32_t index = static_cast<uint32_t>(fragment_offsets_.size());
+  fragment_offsets_.push_back(fragmented_bytes_);
+  fragmented_bytes_ += data.size();
+  CacheKey key = Cache::FragmentKey(key_, object_id_, index);
+  Stripe& stripe = cache_->StripeFor(key);
+  DocHeaderFields fields;
+  fields.key = key;
+  fields.flags = kDocFragment;
+  fields.fragment_index = index;
+  fields.write_serial = stripe.NextSerial();
+  fields.stripe_nonce = stripe.nonce32();
+  std::string doc(DocSize(0, data.size()), '\0');
+  EncodeDoc(fields, {}, data, doc.data());
+  DirEntry entry;
+  Status s = stripe.Append(key, doc, /*head=*/false, Stripe::WaitMode::kWait, &entry);
+  if (!s.ok()) return s;
+  placed_.push_back({&stripe, key, entry});
+  return Status::OK();
+}
+
+Status CacheWriter::Commit(std::string_view metadata) {
+  if (finished_) return Status::InvalidArgument("commit after commit or abort");
+  std::string meta = EncodeMetadata(metadata, {});
+  bool single = fragment_offsets_.empty() && DocSize(meta.size(), pending_.size()) <= stripe_->max_doc_bytes();
+  std::string_view data;
+  if (single) {
+    data = pending_;
+  } else {
+    if (!pending_.empty()) {
+      Status s = WriteFragment(pending_);
+      if (!s.ok()) {
+        Abort();
+        return s;
+      }
+      pending_.clear();
+    }
+    meta = EncodeMetadata(metadata, fragment_offsets_);
+    if (DocSize(meta.size(), 0) > stripe_->max_doc_bytes()) {
+      Abort();
+      return Status::InvalidArgument("object metadata too large");
+    }
+  }
+  DocHeaderFields fields;
+  fields.key = key_;
+  fields.flags = single ? kDocHead : (kDocHead | kDocFragment);
+  fields.object_length = written_;
+  fields.write_serial = object_id_;
+  fields.stripe_nonce = stripe_->nonce32();
+  std::string doc(DocSize(meta.size(), data.size()), '\0');
+  EncodeDoc(fields, meta, data, doc.data());
+  // Inserting the first Doc is what makes the object visible: last.
+  Status s = stripe_->Append(key_, doc, /*head=*/true, Stripe::WaitMode::kWait, nullptr);
+  if (!s.ok()) {
+    Abort();
+    return s;
+  }
+  finished_ = true;
+  lease_.Complete();
+  cache_->objects_written_.fetch_add(1, std::memory_order_relaxed);
+  return Status::OK();
+}
+
+void CacheWriter::Abort() {
+  if (finished_) return;
+  finished_ = true;
+  for (const Placed& p : placed_) p.stripe->Remove(p.key, p.entry);
+  placed_.clear();
+  lease_.Abort();
+  cache_->writes_aborted_.fetch_add(1, std::memory_order_relaxed);
+}
+
+Status Cache::Put(const CacheKey& key, std::string_view metadata, std::string_view data) {
+  std::unique_ptr<CacheWriter> writer;
+  Status s = OpenWrite(key, &writer);
+  if (!s.ok()) return s;
+  s = writer->Write(data);
+  if (!s.ok()) return s;
+  return writer->Commit(metadata);
+}
+
+// --- Reading ---
+
+Status Cache::ReadFirstDoc(Stripe& stripe, const CacheKey& key, ObjectInfo* info) {
+  std::vector<DirEntry> candidates;
+  stripe.Probe(key, /*head=*/true, &candidates);
+  RamCache::Bytes best;
+  DirEntry best_entry;
+  DocHeaderFields best_header;
+  for (const DirEntry& candidate : candidates) {
+    RamCache::Bytes doc;
+    if (!stripe.ReadDoc(key, candidate, &doc).ok()) continue;
+    DocHeaderFields header;
+    std::string_view meta, data;
+    if (!ViewVerifiedDoc(doc, &header, &meta, &data).ok() || !(header.flags & kDocHead)) continue;
+    if (best != nullptr) {
+      // Two versions of one key: keep the newer, drop the other's entry.
+      if (header.write_serial <= best_header.write_serial) {
+        stripe.Remove(key, candidate);
+        continue;
+      }
+      stripe.Remove(key, best_entry);
+    }
+    best = doc;
+    best_entry = candidate;
+    best_header = header;
+  }
+  if (best == nullptr) return Status::NotFound("not in cache");
+  std::string_view meta, data, user;
+  ViewVerifiedDoc(best, &best_header, &meta, &data);
+  std::vector<uint64_t> fragments;
+  Status s = DecodeMetadata(meta, &user, &fragments);
+  if (!s.ok()) {
+    stripe.Remove(key, best_entry);
+    return Status::NotFound("unreadable object metadata");
+  }
+  info->key = key;
+  info->length = best_header.object_length;
+  info->metadata.assign(user);
+  info->fragment_offsets = std::move(fragments);
+  info->object_id = best_header.write_serial;
+  info->stripe = stripe.id();
+  info->entry = best_entry;
+  info->first_doc = best;
+  info->inline_data = info->fragment_offsets.empty() ? data : std::string_view();
+  return Status::OK();
+}
+
+Status Cache::Lookup(const CacheKey& key, ObjectInfo* info) {
+  lookups_.fetch_add(1, std::memory_order_relaxed);
+  Status s = ReadFirstDoc(StripeFor(key), key, info);
+  if (s.ok()) lookup_hits_.fetch_add(1, std::memory_order_relaxed);
+  return s;
+}
+
+Status Cache::Read(const ObjectInfo& info, uint64_t offset, uint64_t length, std::string* out) {
+  if (offset >= info.length || length == 0) return Status::OK();
+  uint64_t end = std::min(info.length, offset + length);
+  if (info.fragment_offsets.empty()) {
+    out->append(info.inline_data.substr(offset, end - offset));
+    return Status::OK();
+  }
+  size_t index = FragmentForOffset(info.fragment_offsets, offset);
+  uint64_t pos = offset;
+  std::vector<DirEntry> candidates;
+  while (pos < end) {
+    if (index >= info.fragment_offsets.size()) return Status::Corruption("fragment table shorter than the object");
+    CacheKey key = FragmentKey(info.key, info.object_id, static_cast<uint32_t>(index));
+    Stripe& stripe = StripeFor(key);
+    stripe.Probe(key, /*head=*/false, &candidates);
+    std::string_view data;
+    RamCache::Bytes doc;
+    for (const DirEntry& candidate : candidates) {
+      DocHeaderFields header;
+      std::string_view meta;
+      if (stripe.ReadDoc(key, candidate, &doc).ok() && ViewVerifiedDoc(doc, &header, &meta, &data).ok() &&
+          header.fragment_index == index) {
+        break;
+      }
+      doc = nullptr;
+    }
+    if (doc == nullptr) return Status::NotFound("fragment " + std::to_string(index) + " is gone");
+    uint64_t fragment_start = info.fragment_offsets[index];
+    uint64_t from = pos - fragment_start;
+    if (from >= data.size()) return Status::Corruption("fragment shorter than its table entry");
+    uint64_t n = std::min<uint64_t>(data.size() - from, end - pos);
+    out->append(data.substr(from, n));
+    pos += n;
+    ++index;
+  }
+  return Status::OK();
+}
+
+Status Cache::Get(const CacheKey& key, std::string* metadata, std::string* data) {
+  ObjectInfo info;
+  Status s = Lookup(key, &info);
+  if (!s.ok()) return s;
+  metadata->assign(info.metadata);
+  data->clear();
+  data->reserve(info.length);
+  return Read(info, 0, info.length, data);
+}
+
+Status Cache::Remove(const CacheKey& key) {
+  Stripe& stripe = StripeFor(key);
+  std::vector<DirEntry> candidates;
+  stripe.Probe(key, /*head=*/true, &candidates);
+  bool removed = false;
+  for (const DirEntry& candidate : candidates) {
+    RamCache::Bytes doc;
+    // Only entries whose Doc really is this key's: a tag collision with
+    // another object must not remove it.
+    if (stripe.ReadDoc(key, candidate, &doc).ok() && stripe.Remove(key, candidate).ok()) removed = true;
+  }
+  return removed ? Status::OK() : Status::NotFound("not in cache");
+}
+
+Status Cache::Scan(const std::function<bool(const ObjectInfo&)>& fn) {
+  bool stop = false;
+  for (auto& stripe_ptr : stripes_) {
+    Stripe& stripe = *stripe_ptr;
+    std::vector<DirEntry> heads;
+    stripe.directory().ForEachEntry([&heads](uint32_t, uint32_t, const DirEntry& entry, bool valid) {
+      if (valid && entry.head()) heads.push_back(entry);
+    });
+    for (const DirEntry& entry : heads) {
+      RamCache::Bytes doc;
+      CacheKey key;
+      if (!stripe.ReadDocAt(entry, &doc, &key).ok()) continue;
+      ObjectInfo info;
+      if (!ReadFirstDoc(stripe, key, &info).ok() || !info.entry.SameDoc(entry)) continue;
+      if (!fn(info)) {
+        stop = true;
+        break;
+      }
+    }
+    if (stop) break;
+  }
+  return Status::OK();
+}
+
+// --- Asynchronous forms: the work runs on the I/O pool, the answer on the
+// caller's executor. ---
+
+void Cache::LookupAsync(const CacheKey& key, Executor* executor, LookupCallback done) {
+  io_->Submit([this, key, executor, done = std::move(done)]() mutable {
+    auto info = std::make_shared<ObjectInfo>();
+    Status s = Lookup(key, info.get());
+    executor->Post([done = std::move(done), s, info]() { done(s, s.ok() ? info : nullptr); });
+  });
+}
+
+void Cache::ReadAsync(std::shared_ptr<ObjectInfo> info, uint64_t offset, uint64_t length, Executor* executor,
+                      ReadCallback done) {
+  io_->Submit([this, info, offset, length, executor, done = std::move(done)]() mutable {
+    std::string bytes;
+    Status s = Read(*info, offset, length, &bytes);
+    executor->Post([done = std::move(done), s, bytes = std::move(bytes)]() mutable { done(s, std::move(bytes)); });
+  });
+}
+
+void Cache::RemoveAsync(const CacheKey& key, Executor* executor, StatusCallback done) {
+  io_->Submit([this, key, executor, done = std::move(done)]() mutable {
+    Status s = Remove(key);
+    executor->Post([done = std::move(done), s]() { done(s); });
+  });
+}
+
+void Cache::ScanAsync(std::function<bool(const ObjectInfo&)> fn, Executor* executor, StatusCallback done) {
+  io_->Submit([this, fn = std::move(fn), executor, done = std::move(done)]() mutable {
+    Status s = Scan(fn);
+    executor->Post([done = std::move(done), s]() { done(s); });
+  });
+}
+
+CacheStats Cache::stats() const {
+  CacheStats s;
+  s.objects_written = objects_written_.load(std::memory_order_relaxed);
+  s.writes_aborted = writes_aborted_.load(std::memory_order_relaxed);
+  s.lookups = lookups_.load(std::memory_order_relaxed);
+  s.lookup_hits = lookup_hits_.load(std::memory_order_relaxed);
+  for (const auto& stripe : stripes_) {
+    StripeStats st = stripe->stats();
+    s.crc_failures += st.crc_failures;
+    s.agg_writes += st.agg_writes;
+    s.agg_bytes += st.agg_bytes;
+    s.write_refusals += st.write_refusals;
+  }
+  s.ram = ram_->stats();
+  return s;
+}
+
+}  // namespace strata
