@@ -37,10 +37,11 @@ cat <<MSG
    try:        curl -i http://$listen/echo                 (the origin shows the request it received)
                curl -s -o /dev/null -w '%{http_code} %{size_download} bytes\n' 'http://$listen/file?size=1000000'
                tail -f $state/log/access.log
-   Caching arrives with the cache engine: until then every request goes to the
-   origin and the access log's cache field is '-'.
+   cache:      $state/cache/cache.db (256 MB, etc/storage.config). The cache engine is
+               open, but the proxy does not serve from it yet (HTTP caching is the
+               next step): every request still goes to the origin.
    Ctrl-C stops Strata.
 MSG
 # shellcheck disable=SC2086
 "$top/build/proxy/strata" --config-dir "$top/etc" --listen "$listen" --origin "$origin" \
-  --set log.dir="$state/log" ${STRATA_ARGS:-}
+  --set log.dir="$state/log" --set cache.dir="$state/cache" ${STRATA_ARGS:-}

@@ -47,30 +47,23 @@ void CheckIpAllow(const std::string& path, std::vector<std::string>* problems) {
 }
 
 // storage.config (ATS syntax): `PATH [SIZE] [volume=N] [id=NAME]` per line.
-// Until its parser exists, only the shape of each line is checked.
-void CheckStorage(const std::string& path, std::vector<std::string>* problems) {
+void LoadStorage(const std::string& path, std::vector<SpanConfig>* spans, std::vector<std::string>* problems) {
   std::ifstream in(path);
   if (!in) {
     problems->push_back(path + ": cannot open");
     return;
   }
-  int line_no = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++line_no;
-    std::stringstream tokens(line.substr(0, line.find('#')));
-    std::string span;
-    if (!(tokens >> span)) continue;
-    for (std::string tok; tokens >> tok;) {
-      if (tok.find('=') != std::string::npos) continue;
-      size_t digits = 0;
-      while (digits < tok.size() && std::isdigit(static_cast<unsigned char>(tok[digits]))) ++digits;
-      const std::string suffix = tok.substr(digits);
-      const bool size = digits > 0 && (suffix.empty() || (suffix.size() == 1 && std::strchr("KMGTkmgt", suffix[0])));
-      if (!size) {
-        problems->push_back(path + ":" + std::to_string(line_no) + ": '" + tok +
-                            "' is neither a size (e.g. 1G) nor an option (volume=N, id=NAME)");
-      }
-    }
+  std::stringstream text;
+  text << in.rdbuf();
+  AddProblems(ParseStorageConfig(path, text.str(), ProbePath, spans), problems);
+}
+
+// Relative span paths start from cache.dir (default: the state directory),
+// as ATS resolves them against its install layout.
+void ResolveSpanPaths(const Settings& settings, std::vector<SpanConfig>* spans) {
+  const std::string base = settings.cache_dir.empty() ? std::string(STRATA_CACHEDIR) : settings.cache_dir;
+  for (SpanConfig& span : *spans) {
+    if (!span.path.empty() && span.path.front() != '/') span.path = base + "/" + span.path;
   }
 }
 
@@ -79,6 +72,8 @@ void LoadFiles(const std::string& dir, Config* config, std::vector<std::string>*
   AddProblems(LoadRecordsYaml(dir + "/records.yaml", &config->settings), problems);
   const std::string remap = dir + "/remap.config";
   if (Exists(remap)) AddProblems(config->remap.LoadFile(remap), problems);
+  const std::string storage = dir + "/storage.config";
+  if (Exists(storage)) LoadStorage(storage, &config->cache_spans, problems);
 }
 
 bool IsDirectory(const std::string& dir) {
@@ -115,6 +110,18 @@ Status LoadConfig(const std::string& dir, const ConfigOverrides& overrides, Conf
     }
   }
   if (!overrides.origin_url.empty()) AddProblems(config.remap.AddCatchAll(overrides.origin_url), &problems);
+  ResolveSpanPaths(config.settings, &config.cache_spans);
+  for (const std::string& spec : overrides.cache_specs) {
+    SpanConfig span;
+    Status st = ParseQuickStartSpan(spec, &span);
+    if (!st.ok()) {
+      problems.push_back("--cache " + st.message());
+      continue;
+    }
+    // On the command line a relative path is relative to where it was typed.
+    if (!span.path.empty() && span.path.front() != '/') span.path = (fs::current_path() / span.path).string();
+    config.cache_spans.push_back(span);
+  }
   if (!problems.empty()) return Status::InvalidArgument(Join(problems));
   *out = std::move(config);
   return Status::OK();
@@ -128,7 +135,6 @@ Status CheckConfigDir(const std::string& dir, std::string* report) {
     Config config;
     LoadFiles(dir, &config, &problems);
     if (Exists(dir + "/ip_allow.yaml")) CheckIpAllow(dir + "/ip_allow.yaml", &problems);
-    if (Exists(dir + "/storage.config")) CheckStorage(dir + "/storage.config", &problems);
   }
   *report = Join(problems);
   return problems.empty() ? Status::OK() : Status::InvalidArgument(*report);

@@ -11,8 +11,10 @@
 //   records.yaml   settings (proxy/settings.h)
 //   remap.config   remap rules (proxy/remap.h); with no rules and no --origin
 //                  every request gets 404, which is not a config error
-// ip_allow.yaml and storage.config are only checked for syntax here (YAML
-// well-formedness, field count) until their own parsers exist.
+//   storage.config the cache's spans (cache/storage_config.h); relative paths
+//                  start from cache.dir. No spans: Strata runs without a cache.
+// ip_allow.yaml is only checked for syntax here (YAML well-formedness) until
+// its own parser exists.
 //
 // Order of precedence: table defaults < records.yaml < --set < --listen
 // (which adds listeners). --origin appends a catch-all `map /` after the
@@ -26,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "cache/storage_config.h"
 #include "common/status.h"
 #include "proxy/remap.h"
 #include "proxy/settings.h"
@@ -36,6 +39,7 @@ struct Config {
   std::string dir;  // the config directory it was read from; "" = none
   Settings settings = DefaultSettings();
   RemapTable remap;
+  std::vector<SpanConfig> cache_spans;  // storage.config, then --cache; absolute paths
 };
 
 // What the command line adds on top of the files.
@@ -43,6 +47,7 @@ struct ConfigOverrides {
   std::vector<std::string> listen;                        // --listen ADDR:PORT (repeatable)
   std::string origin_url;                                 // --origin URL; "" = none
   std::vector<std::pair<std::string, std::string>> sets;  // --set NAME=VALUE, in order
+  std::vector<std::string> cache_specs;                   // --cache PATH,SIZE (repeatable)
 };
 
 // Loads DIR's files and applies `overrides`. An empty or missing `dir` reads

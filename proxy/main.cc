@@ -25,6 +25,8 @@ const char kUsage[] =
     "  --origin URL          map every host to the origin URL (a catch-all remap rule),\n"
     "                        e.g. http://127.0.0.1:9000/\n"
     "  --set NAME=VALUE      override a records.yaml setting, e.g. --set server.threads=1\n"
+    "  --cache PATH,SIZE     add a cache span: a file created at SIZE (e.g. /var/cache/strata.db,1G),\n"
+    "                        or a block device used whole (SIZE left out); repeatable\n"
     "  --check-config [DIR]  validate the configuration in DIR (default: --config-dir), print\n"
     "                        every problem as file:line: problem, and exit 0 if it is valid\n"
     "  --settings-doc        print the settings table as Markdown (docs/CONFIG.md) and exit\n"
@@ -34,7 +36,7 @@ const char kUsage[] =
     "Signals: SIGTERM or SIGINT stop accepting connections and let in-flight transactions\n"
     "finish within server.shutdown_grace.\n"
     "\n"
-    "Quick start: strata --listen 127.0.0.1:8080 --origin http://127.0.0.1:9000/\n";
+    "Quick start: strata --listen 127.0.0.1:8080 --origin http://127.0.0.1:9000/ --cache /tmp/strata.db,256M\n";
 
 bool TakeValue(int argc, char** argv, int* i, const char* option, std::string* out) {
   if (*i + 1 >= argc) {
@@ -62,6 +64,10 @@ int main(int argc, char** argv) {
     } else if (arg == "--settings-doc") {
       fputs(strata::SettingsMarkdown().c_str(), stdout);
       return 0;
+    } else if (arg == "--settings-yaml") {
+      // Regenerates etc/records.yaml: every setting at its default, commented.
+      fputs(strata::SettingsRecordsYaml().c_str(), stdout);
+      return 0;
     } else if (arg == "--version") {
       printf("strata %s\n", STRATA_VERSION);
       return 0;
@@ -80,6 +86,9 @@ int main(int argc, char** argv) {
         return 2;
       }
       overrides.sets.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+    } else if (arg == "--cache") {
+      if (!TakeValue(argc, argv, &i, "--cache", &value)) return 2;
+      overrides.cache_specs.push_back(value);
     } else if (arg == "--check-config") {
       check_only = true;
       if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) check_dir = argv[++i];

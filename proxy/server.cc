@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <thread>
 
@@ -67,6 +68,9 @@ Status Server::Start() {
     if (!status.ok()) return status;
   }
 
+  status = OpenCache();
+  if (!status.ok()) return status;
+
   int threads = settings.threads > 0 ? settings.threads : static_cast<int>(std::thread::hardware_concurrency());
   if (threads <= 0) threads = 1;
   for (int i = 0; i < threads; ++i) {
@@ -83,6 +87,40 @@ Status Server::Start() {
   return Status::OK();
 }
 
+Status Server::OpenCache() {
+  const Settings& settings = config_->settings;
+  if (config_->cache_spans.empty()) {
+    LOG_INFO("no cache spans configured (storage.config or --cache): proxying without a cache");
+    return Status::OK();
+  }
+  for (const SpanConfig& span : config_->cache_spans) {
+    size_t slash = span.path.rfind('/');
+    if (slash != std::string::npos && slash > 0) {
+      Status s = MakeDirectories(span.path.substr(0, slash));
+      if (!s.ok()) return s;
+    }
+  }
+  CacheOptions options;
+  options.spans = config_->cache_spans;
+  options.layout.average_object_bytes = settings.cache_average_object_size;
+  options.stripe.agg_buffer_bytes = settings.cache_agg_buffer_size;
+  options.stripe.flush_delay = settings.cache_flush_delay;
+  options.fragment_bytes = settings.cache_fragment_size;
+  options.ram_cache_bytes = settings.cache_ram_size;
+  options.io_threads = static_cast<size_t>(settings.cache_io_threads);
+  options.reinitialize = settings.cache_reinitialize;
+  auto started = std::chrono::steady_clock::now();
+  Status s = Cache::Open(options, &cache_);
+  if (!s.ok()) return Status::InvalidArgument("cannot open the cache:\n" + s.message());
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  uint64_t data_bytes = 0;
+  for (size_t i = 0; i < cache_->stripe_count(); ++i) data_bytes += cache_->stripe(i).layout().data_bytes;
+  LOG_INFO("cache: %zu span(s), %zu stripe(s), %llu MiB of data area, RAM cache %llu MiB, opened in %lld ms",
+           config_->cache_spans.size(), cache_->stripe_count(), static_cast<unsigned long long>(data_bytes >> 20),
+           static_cast<unsigned long long>(settings.cache_ram_size >> 20), static_cast<long long>(took.count()));
+  return Status::OK();
+}
+
 int Server::Run() {
   // Signals are handled by this thread alone; workers block them.
   event_base* base = event_base_new();
@@ -94,6 +132,10 @@ int Server::Run() {
   for (auto& worker : workers_) worker->BeginShutdown();
   for (auto& worker : workers_) worker->Join();
   workers_.clear();
+  if (cache_ != nullptr) {
+    cache_.reset();  // writes every stripe's directory: a restart finds the objects
+    LOG_INFO("cache saved");
+  }
   event_free(term);
   event_free(intr);
   event_base_free(base);

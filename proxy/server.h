@@ -1,4 +1,4 @@
-// Server: the daemon's top level. It opens the logs, creates the worker
+// Server: the daemon's top level. It opens the logs and the cache, creates the worker
 // threads with their listeners, and turns SIGTERM/SIGINT into a graceful
 // shutdown: workers stop accepting, finish in-flight transactions within
 // server.shutdown_grace, and Run() returns when every worker has stopped.
@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "cache/cache.h"
 #include "common/status.h"
 #include "proxy/access_log.h"
 #include "proxy/config.h"
@@ -32,8 +33,13 @@ class Server {
   int Run();
 
  private:
+  Status OpenCache();
+
   std::shared_ptr<const Config> config_;
   AccessLog access_log_;
+  // The storage engine, when storage.config or --cache names spans. Opened
+  // before the workers start, persisted after they stop.
+  std::unique_ptr<Cache> cache_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

@@ -74,6 +74,16 @@ struct Settings {
   std::string error_log_level;    // debug, info, warning or error
   std::string log_dir;            // "" = daemon decides
 
+  // cache.*
+  std::string cache_dir;        // relative storage.config paths start here; "" = the daemon's default
+  uint64_t cache_ram_size = 0;  // RAM cache bytes
+  uint64_t cache_fragment_size = 0;
+  uint64_t cache_agg_buffer_size = 0;
+  std::chrono::milliseconds cache_flush_delay{0};
+  uint64_t cache_average_object_size = 0;
+  int cache_io_threads = 0;
+  bool cache_reinitialize = false;
+
   bool operator==(const Settings&) const = default;
 };
 

@@ -161,7 +161,7 @@ TEST(ConfigTest, CheckConfigDirReportsEveryFile) {
   dir.Write("records.yaml", "records:\n  server:\n    threads: many\n");
   dir.Write("remap.config", "map http://a/ http://b/\nredirect http://a/\n");
   dir.Write("ip_allow.yaml", "ip_allow:\n  - apply: in\n    ip_addrs: [127.0.0.1\n");
-  dir.Write("storage.config", "# comment\n/var/cache/strata 10G\n/dev/sdb\n/x 10Q volume=1\n");
+  dir.Write("storage.config", "# comment\n/var/cache/strata 10G\n/x 10Q volume=1\n");
   std::string report;
   Status st = CheckConfigDir(dir.path(), &report);
   ASSERT_FALSE(st.ok());
@@ -171,7 +171,7 @@ TEST(ConfigTest, CheckConfigDirReportsEveryFile) {
       << report;
   EXPECT_NE(report.find(dir.File("remap.config") + ":2: expected 'redirect FROM TO'"), std::string::npos) << report;
   EXPECT_NE(report.find(dir.File("ip_allow.yaml") + ":"), std::string::npos) << report;
-  EXPECT_NE(report.find(dir.File("storage.config") + ":4: '10Q' is neither a size"), std::string::npos) << report;
+  EXPECT_NE(report.find(dir.File("storage.config") + ":3: '10Q': unknown size suffix"), std::string::npos) << report;
 }
 
 TEST(ConfigTest, CheckConfigDirAcceptsAGoodDirectory) {
