@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/coding.h"
+
 namespace strata {
 namespace {
 
@@ -26,36 +28,12 @@ enum : size_t {
 };
 static_assert(kOffReserved + 4 == kDocHeaderBytes);
 
-void Put16(char* p, uint16_t v) {
-  p[0] = static_cast<char>(v);
-  p[1] = static_cast<char>(v >> 8);
-}
-void Put32(char* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-void Put64(char* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-uint16_t Get16(const char* p) {
-  return static_cast<uint16_t>(static_cast<unsigned char>(p[0]) | (static_cast<unsigned char>(p[1]) << 8));
-}
-uint32_t Get32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
-uint64_t Get64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
-
 // crc32 of the header with its crc field taken as zero, then of the
 // `body_len` bytes (metadata and data) that follow it.
 uint32_t DocCrc(const char* doc, size_t body_len) {
   char header[kDocHeaderBytes];
   memcpy(header, doc, kDocHeaderBytes);
-  Put32(header + kOffCrc, 0);
+  EncodeFixed32(header + kOffCrc, 0);
   uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(header), kDocHeaderBytes);
   crc = crc32_z(crc, reinterpret_cast<const Bytef*>(doc + kDocHeaderBytes), body_len);
   return static_cast<uint32_t>(crc);
@@ -95,44 +73,44 @@ size_t EncodeDoc(const DocHeaderFields& f, std::string_view meta, std::string_vi
   const size_t size = DocSize(meta.size(), data.size());
   if (size > kMaxDocBytes) return 0;
   memset(out, 0, kDocHeaderBytes);
-  Put32(out + kOffMagic, kDocMagic);
-  Put16(out + kOffVersion, kDocVersion);
-  Put16(out + kOffFlags, f.flags);
-  Put64(out + kOffKeyHi, f.key.hi);
-  Put64(out + kOffKeyLo, f.key.lo);
-  Put64(out + kOffObjectLength, f.object_length);
-  Put32(out + kOffDataLength, static_cast<uint32_t>(data.size()));
-  Put32(out + kOffMetaLength, static_cast<uint32_t>(meta.size()));
-  Put32(out + kOffFragmentIndex, f.fragment_index);
-  Put64(out + kOffWriteSerial, f.write_serial);
-  Put32(out + kOffStripeNonce, f.stripe_nonce);
+  EncodeFixed32(out + kOffMagic, kDocMagic);
+  EncodeFixed16(out + kOffVersion, kDocVersion);
+  EncodeFixed16(out + kOffFlags, f.flags);
+  EncodeFixed64(out + kOffKeyHi, f.key.hi);
+  EncodeFixed64(out + kOffKeyLo, f.key.lo);
+  EncodeFixed64(out + kOffObjectLength, f.object_length);
+  EncodeFixed32(out + kOffDataLength, static_cast<uint32_t>(data.size()));
+  EncodeFixed32(out + kOffMetaLength, static_cast<uint32_t>(meta.size()));
+  EncodeFixed32(out + kOffFragmentIndex, f.fragment_index);
+  EncodeFixed64(out + kOffWriteSerial, f.write_serial);
+  EncodeFixed32(out + kOffStripeNonce, f.stripe_nonce);
   char* p = out + kDocHeaderBytes;
   if (!meta.empty()) memcpy(p, meta.data(), meta.size());
   p += meta.size();
   if (!data.empty()) memcpy(p, data.data(), data.size());
   p += data.size();
   memset(p, 0, out + size - p);
-  Put32(out + kOffCrc, DocCrc(out, meta.size() + data.size()));
+  EncodeFixed32(out + kOffCrc, DocCrc(out, meta.size() + data.size()));
   return size;
 }
 
 Status DecodeDocHeader(const char* buf, size_t len, DocHeaderFields* out) {
   if (len < kDocHeaderBytes) return Status::Corruption("Doc shorter than its header");
-  if (Get32(buf + kOffMagic) != kDocMagic) return Status::Corruption("bad Doc magic");
+  if (DecodeFixed32(buf + kOffMagic) != kDocMagic) return Status::Corruption("bad Doc magic");
   DocHeaderFields f;
-  f.version = Get16(buf + kOffVersion);
+  f.version = DecodeFixed16(buf + kOffVersion);
   if (f.version != kDocVersion) return Status::Corruption("Doc format version " + std::to_string(f.version));
-  f.flags = Get16(buf + kOffFlags);
+  f.flags = DecodeFixed16(buf + kOffFlags);
   if (f.flags & ~kDocKnownFlags) return Status::Corruption("unknown Doc flags " + std::to_string(f.flags));
-  if (Get32(buf + kOffReserved) != 0) return Status::Corruption("Doc reserved bytes not zero");
-  f.key.hi = Get64(buf + kOffKeyHi);
-  f.key.lo = Get64(buf + kOffKeyLo);
-  f.object_length = Get64(buf + kOffObjectLength);
-  f.data_length = Get32(buf + kOffDataLength);
-  f.meta_length = Get32(buf + kOffMetaLength);
-  f.fragment_index = Get32(buf + kOffFragmentIndex);
-  f.write_serial = Get64(buf + kOffWriteSerial);
-  f.stripe_nonce = Get32(buf + kOffStripeNonce);
+  if (DecodeFixed32(buf + kOffReserved) != 0) return Status::Corruption("Doc reserved bytes not zero");
+  f.key.hi = DecodeFixed64(buf + kOffKeyHi);
+  f.key.lo = DecodeFixed64(buf + kOffKeyLo);
+  f.object_length = DecodeFixed64(buf + kOffObjectLength);
+  f.data_length = DecodeFixed32(buf + kOffDataLength);
+  f.meta_length = DecodeFixed32(buf + kOffMetaLength);
+  f.fragment_index = DecodeFixed32(buf + kOffFragmentIndex);
+  f.write_serial = DecodeFixed64(buf + kOffWriteSerial);
+  f.stripe_nonce = DecodeFixed32(buf + kOffStripeNonce);
   if (uint64_t{f.meta_length} + f.data_length > kMaxDocBytes - kDocHeaderBytes) {
     return Status::Corruption("Doc lengths too large");
   }
@@ -149,7 +127,7 @@ Status DecodeDoc(const char* buf, size_t len, const CacheKey& expected_key, DocV
     return Status::Corruption("Doc of " + std::to_string(kDocHeaderBytes + body) + " bytes overruns the " +
                               std::to_string(len) + " bytes read");
   }
-  if (DocCrc(buf, body) != Get32(buf + kOffCrc)) return Status::Corruption("Doc crc mismatch");
+  if (DocCrc(buf, body) != DecodeFixed32(buf + kOffCrc)) return Status::Corruption("Doc crc mismatch");
   if (f.key != expected_key) return Status::NotFound("Doc holds another key");
   out->header = f;
   out->meta = std::string_view(buf + kDocHeaderBytes, f.meta_length);
@@ -205,11 +183,11 @@ std::string EncodeMetadata(std::string_view user_meta, const std::vector<uint64_
   std::string out(1 + 4 + user_meta.size() + 4 + table.size(), '\0');
   char* p = out.data();
   *p++ = 1;
-  Put32(p, static_cast<uint32_t>(user_meta.size()));
+  EncodeFixed32(p, static_cast<uint32_t>(user_meta.size()));
   p += 4;
   if (!user_meta.empty()) memcpy(p, user_meta.data(), user_meta.size());
   p += user_meta.size();
-  Put32(p, static_cast<uint32_t>(table.size()));
+  EncodeFixed32(p, static_cast<uint32_t>(table.size()));
   p += 4;
   if (!table.empty()) memcpy(p, table.data(), table.size());
   return out;
@@ -221,7 +199,7 @@ Status DecodeMetadata(std::string_view in, std::string_view* user_meta, std::vec
   std::string_view parts[2];
   for (std::string_view& part : parts) {
     if (in.size() < 4) return Status::Corruption("metadata: truncated");
-    const uint32_t n = Get32(in.data());
+    const uint32_t n = DecodeFixed32(in.data());
     in.remove_prefix(4);
     if (n > in.size()) return Status::Corruption("metadata: length overruns");
     part = in.substr(0, n);

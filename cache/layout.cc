@@ -6,28 +6,13 @@
 #include <cstring>
 #include <random>
 
+#include "common/coding.h"
+
 namespace strata {
 namespace {
 
 uint64_t RoundUp(uint64_t n, uint64_t align) { return (n + align - 1) / align * align; }
 uint64_t RoundDown(uint64_t n, uint64_t align) { return n / align * align; }
-
-void Put32(char* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-void Put64(char* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-uint32_t Get32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
-uint64_t Get64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
 
 // Field offsets of the version 1 stripe header (docs/FORMAT.md). Magic,
 // version, crc and length keep these offsets in every future version, so any
@@ -64,7 +49,7 @@ static_assert(kOffReserved + 4 == kStripeHeaderBytes);
 uint32_t HeaderCrc(const char* block, uint32_t len) {
   char copy[kHeaderBlockBytes];
   memcpy(copy, block, len);
-  Put32(copy + kOffCrc, 0);
+  EncodeFixed32(copy + kOffCrc, 0);
   return static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(copy), len));
 }
 
@@ -176,39 +161,39 @@ void EncodeStripeHeader(const StripeHeader& h, char* block) {
   memset(block, 0, kHeaderBlockBytes);
   const StripeLayout& l = h.layout;
   memcpy(block + kOffMagic, kStripeMagic, sizeof(kStripeMagic));
-  Put32(block + kOffVersion, h.version);
-  Put32(block + kOffHeaderBytes, kStripeHeaderBytes);
-  Put32(block + kOffIndex, l.index);
-  Put32(block + kOffCount, l.count);
-  Put32(block + kOffSegments, l.dir_segments);
-  Put64(block + kOffStripeOffset, l.offset);
-  Put64(block + kOffStripeBytes, l.bytes);
-  Put64(block + kOffDirA, l.dir_a_offset);
-  Put64(block + kOffDirB, l.dir_b_offset);
-  Put64(block + kOffDirCopyBytes, l.dir_copy_bytes);
-  Put64(block + kOffDataOffset, l.data_offset);
-  Put64(block + kOffDataBytes, l.data_bytes);
-  Put64(block + kOffEntries, l.dir_entries);
-  Put64(block + kOffBuckets, l.dir_buckets);
-  Put64(block + kOffAvgObject, l.average_object_bytes);
-  Put64(block + kOffCreateTime, h.create_time);
-  Put64(block + kOffNonce, h.nonce);
-  Put64(block + kOffHeaderSerial, h.header_serial);
-  Put64(block + kOffWriteSerial, h.write_serial);
-  Put64(block + kOffSnapshotSerial, h.snapshot_serial);
-  Put64(block + kOffWritePos, h.write_pos);
-  Put32(block + kOffPhase, h.phase);
-  Put32(block + kOffCrc, HeaderCrc(block, kStripeHeaderBytes));
+  EncodeFixed32(block + kOffVersion, h.version);
+  EncodeFixed32(block + kOffHeaderBytes, kStripeHeaderBytes);
+  EncodeFixed32(block + kOffIndex, l.index);
+  EncodeFixed32(block + kOffCount, l.count);
+  EncodeFixed32(block + kOffSegments, l.dir_segments);
+  EncodeFixed64(block + kOffStripeOffset, l.offset);
+  EncodeFixed64(block + kOffStripeBytes, l.bytes);
+  EncodeFixed64(block + kOffDirA, l.dir_a_offset);
+  EncodeFixed64(block + kOffDirB, l.dir_b_offset);
+  EncodeFixed64(block + kOffDirCopyBytes, l.dir_copy_bytes);
+  EncodeFixed64(block + kOffDataOffset, l.data_offset);
+  EncodeFixed64(block + kOffDataBytes, l.data_bytes);
+  EncodeFixed64(block + kOffEntries, l.dir_entries);
+  EncodeFixed64(block + kOffBuckets, l.dir_buckets);
+  EncodeFixed64(block + kOffAvgObject, l.average_object_bytes);
+  EncodeFixed64(block + kOffCreateTime, h.create_time);
+  EncodeFixed64(block + kOffNonce, h.nonce);
+  EncodeFixed64(block + kOffHeaderSerial, h.header_serial);
+  EncodeFixed64(block + kOffWriteSerial, h.write_serial);
+  EncodeFixed64(block + kOffSnapshotSerial, h.snapshot_serial);
+  EncodeFixed64(block + kOffWritePos, h.write_pos);
+  EncodeFixed32(block + kOffPhase, h.phase);
+  EncodeFixed32(block + kOffCrc, HeaderCrc(block, kStripeHeaderBytes));
 }
 
 Status DecodeStripeHeader(const char* block, StripeHeader* h) {
   if (memcmp(block + kOffMagic, kStripeMagic, sizeof(kStripeMagic)) != 0) return Status::Corruption("bad magic");
-  const uint32_t len = Get32(block + kOffHeaderBytes);
+  const uint32_t len = DecodeFixed32(block + kOffHeaderBytes);
   if (len < kOffHeaderBytes + 4 || len > kHeaderBlockBytes) {
     return Status::Corruption("bad header length " + std::to_string(len));
   }
-  if (HeaderCrc(block, len) != Get32(block + kOffCrc)) return Status::Corruption("crc mismatch");
-  const uint32_t version = Get32(block + kOffVersion);
+  if (HeaderCrc(block, len) != DecodeFixed32(block + kOffCrc)) return Status::Corruption("crc mismatch");
+  const uint32_t version = DecodeFixed32(block + kOffVersion);
   if (version != kFormatVersion || len != kStripeHeaderBytes) {
     return Status::InvalidArgument("format version " + std::to_string(version) + " on disk, this build uses version " +
                                    std::to_string(kFormatVersion));
@@ -216,26 +201,26 @@ Status DecodeStripeHeader(const char* block, StripeHeader* h) {
   StripeHeader out;
   StripeLayout& l = out.layout;
   out.version = version;
-  l.index = Get32(block + kOffIndex);
-  l.count = Get32(block + kOffCount);
-  l.dir_segments = Get32(block + kOffSegments);
-  l.offset = Get64(block + kOffStripeOffset);
-  l.bytes = Get64(block + kOffStripeBytes);
-  l.dir_a_offset = Get64(block + kOffDirA);
-  l.dir_b_offset = Get64(block + kOffDirB);
-  l.dir_copy_bytes = Get64(block + kOffDirCopyBytes);
-  l.data_offset = Get64(block + kOffDataOffset);
-  l.data_bytes = Get64(block + kOffDataBytes);
-  l.dir_entries = Get64(block + kOffEntries);
-  l.dir_buckets = Get64(block + kOffBuckets);
-  l.average_object_bytes = Get64(block + kOffAvgObject);
-  out.create_time = Get64(block + kOffCreateTime);
-  out.nonce = Get64(block + kOffNonce);
-  out.header_serial = Get64(block + kOffHeaderSerial);
-  out.write_serial = Get64(block + kOffWriteSerial);
-  out.snapshot_serial = Get64(block + kOffSnapshotSerial);
-  out.write_pos = Get64(block + kOffWritePos);
-  out.phase = Get32(block + kOffPhase);
+  l.index = DecodeFixed32(block + kOffIndex);
+  l.count = DecodeFixed32(block + kOffCount);
+  l.dir_segments = DecodeFixed32(block + kOffSegments);
+  l.offset = DecodeFixed64(block + kOffStripeOffset);
+  l.bytes = DecodeFixed64(block + kOffStripeBytes);
+  l.dir_a_offset = DecodeFixed64(block + kOffDirA);
+  l.dir_b_offset = DecodeFixed64(block + kOffDirB);
+  l.dir_copy_bytes = DecodeFixed64(block + kOffDirCopyBytes);
+  l.data_offset = DecodeFixed64(block + kOffDataOffset);
+  l.data_bytes = DecodeFixed64(block + kOffDataBytes);
+  l.dir_entries = DecodeFixed64(block + kOffEntries);
+  l.dir_buckets = DecodeFixed64(block + kOffBuckets);
+  l.average_object_bytes = DecodeFixed64(block + kOffAvgObject);
+  out.create_time = DecodeFixed64(block + kOffCreateTime);
+  out.nonce = DecodeFixed64(block + kOffNonce);
+  out.header_serial = DecodeFixed64(block + kOffHeaderSerial);
+  out.write_serial = DecodeFixed64(block + kOffWriteSerial);
+  out.snapshot_serial = DecodeFixed64(block + kOffSnapshotSerial);
+  out.write_pos = DecodeFixed64(block + kOffWritePos);
+  out.phase = DecodeFixed32(block + kOffPhase);
   if (out.phase > 1) return Status::Corruption("phase " + std::to_string(out.phase) + " is not 0 or 1");
   *h = out;
   return Status::OK();
