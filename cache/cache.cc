@@ -353,8 +353,11 @@ Status Cache::Remove(const CacheKey& key) {
   for (const DirEntry& candidate : candidates) {
     RamCache::Bytes doc;
     // Only entries whose Doc really is this key's: a tag collision with
-    // another object must not remove it.
-    if (stripe.ReadDoc(key, candidate, &doc).ok() && stripe.Remove(key, candidate).ok()) removed = true;
+    // another object must not remove it. A Doc the disk failed to read goes
+    // too: dropping another object's entry costs a miss, while keeping a
+    // purged object would serve it again once the disk recovers.
+    Status s = stripe.ReadDoc(key, candidate, &doc);
+    if ((s.ok() || s.kind() == Status::Kind::kIOError) && stripe.Remove(key, candidate).ok()) removed = true;
   }
   return removed ? Status::OK() : Status::NotFound("not in cache");
 }

@@ -1,8 +1,9 @@
 // RamCache: a bounded in-memory cache of verified Docs, in front of the disk.
 //
-// Entries are keyed by where the Doc lives (stripe, offset) as well as its
-// key, so a newer version of an object, written elsewhere, can never be
-// answered with the old bytes: the directory gives the location first.
+// Entries are keyed by where the Doc lives as well as its key: the stripe and
+// its position counted across wraps (pass × data blocks + offset), so neither
+// a newer version written elsewhere nor one written at the same offset a
+// pass later can be answered with the old bytes.
 //
 // Eviction is LRU within each shard. Admission is second-hit: a Doc enters
 // only when it was offered recently before (a one-slot-per-hash

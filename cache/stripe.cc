@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "cache/doc.h"
+#include "common/coding.h"
 #include "common/log.h"
 
 namespace strata {
@@ -14,22 +15,6 @@ namespace {
 constexpr char kDirCopyMagic[8] = {'S', 'T', 'R', 'P', 'D', 'I', 'R', '1'};
 constexpr size_t kDirCopyHeaderUsed = 48;
 
-void Put32(char* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-void Put64(char* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-uint32_t Get32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
-uint64_t Get64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
 uint32_t Crc(const char* data, size_t n) {
   return static_cast<uint32_t>(crc32_z(0L, reinterpret_cast<const Bytef*>(data), n));
 }
@@ -116,6 +101,7 @@ Status Stripe::ReserveLocked(std::unique_lock<std::mutex>& lock, uint64_t bytes,
     // before the end of the data area.
     if (cursor_blocks_ * kBlockBytes + bytes > layout_.data_bytes) {
       phase_ = !phase_;
+      ++pass_;
       cursor_blocks_ = 0;
       ++stats_.wraps;
       Status s = dir_->SetWritePosition(0, phase_);
@@ -204,6 +190,10 @@ void Stripe::FlushIfDue(std::chrono::steady_clock::time_point now) {
 
 Status Stripe::Flush() {
   std::unique_lock<std::mutex> lock(mu_);
+  // Report the buffers this call waits for, not every write since open: a
+  // failed write's Docs were dropped when it failed, and a sticky error
+  // would keep Persist from ever saving the directory again.
+  const uint64_t errors_before = stats_.write_errors;
   if (!buffers_.empty() && !buffers_.back()->sealed) {
     if (buffers_.back()->used == 0) {
       buffers_.pop_back();
@@ -212,7 +202,8 @@ Status Stripe::Flush() {
     }
   }
   written_.wait(lock, [this] { return writes_in_flight_ == 0; });
-  return stats_.write_errors == 0 ? Status::OK() : Status::IOError("stripe " + std::to_string(id_) + ": write failed");
+  return stats_.write_errors == errors_before ? Status::OK()
+                                              : Status::IOError("stripe " + std::to_string(id_) + ": write failed");
 }
 
 void Stripe::Probe(const CacheKey& key, bool head, std::vector<DirEntry>* out) const {
@@ -253,7 +244,14 @@ Status Stripe::ReadDocAt(const DirEntry& entry, RamCache::Bytes* doc, CacheKey* 
 
 Status Stripe::ReadVerified(const CacheKey* expected, const DirEntry& entry, RamCache::Bytes* doc, CacheKey* key) {
   if (expected != nullptr) {
-    if (RamCache::Bytes cached = ram_->Lookup(RamKey{*expected, id_, entry.offset()})) {
+    RamKey ram_key;
+    bool valid;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      valid = RamKeyLocked(*expected, entry, &ram_key);
+    }
+    if (!valid) return Status::NotFound("Doc was overwritten");
+    if (RamCache::Bytes cached = ram_->Lookup(ram_key)) {
       *doc = std::move(cached);
       *key = *expected;
       return Status::OK();
@@ -299,18 +297,42 @@ Status Stripe::ReadVerified(const CacheKey* expected, const DirEntry& entry, Ram
   if (!s.ok()) return s;
   // The Doc must be of this life of the stripe, and still where the
   // directory says: a read that raced the write position is a miss.
-  if (view.header.stripe_nonce != nonce32() || !dir_->IsValid(entry)) return Status::NotFound("Doc was overwritten");
+  RamKey ram_key;
+  bool valid;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    valid = RamKeyLocked(want, entry, &ram_key);
+  }
+  if (view.header.stripe_nonce != nonce32() || !valid) return Status::NotFound("Doc was overwritten");
   bytes.resize(view.size);
   auto shared = std::make_shared<const std::string>(std::move(bytes));
-  ram_->Offer(RamKey{want, id_, entry.offset()}, shared);
+  ram_->Offer(ram_key, shared);
   *doc = std::move(shared);
   *key = want;
   return Status::OK();
 }
 
 Status Stripe::Remove(const CacheKey& key, const DirEntry& entry) {
-  ram_->Erase(RamKey{key, id_, entry.offset()});
+  RamKey ram_key;
+  bool valid;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    valid = RamKeyLocked(key, entry, &ram_key);
+  }
+  // An invalid entry's RAM copy can never be looked up again (see
+  // RamKeyLocked); the LRU drops it.
+  if (valid) ram_->Erase(ram_key);
   return dir_->Remove(key, entry);
+}
+
+bool Stripe::RamKeyLocked(const CacheKey& key, const DirEntry& entry, RamKey* out) const {
+  // The directory's position moves only under mu_, so validity and phase_
+  // agree here. A valid entry is of the current pass or, phase bit
+  // differing, of the previous one.
+  if (!dir_->IsValid(entry)) return false;
+  uint64_t pass = entry.phase() == phase_ ? pass_ : pass_ - 1;
+  *out = RamKey{key, id_, pass * layout_.data_blocks() + entry.offset()};
+  return true;
 }
 
 StripeStats Stripe::stats() const {
@@ -359,14 +381,14 @@ Status Stripe::SaveDirectory(uint64_t serial) {
   }
   char* h = image.data();
   memcpy(h, kDirCopyMagic, 8);
-  Put64(h + 8, serial);
-  Put32(h + 16, geo.nsegments);
-  Put32(h + 20, geo.entries_per_segment());
-  Put64(h + 24, cursor_blocks_);
-  Put32(h + 32, phase_ ? 1 : 0);
-  Put32(h + 36, Crc(image.data() + kDirCopyHeaderBytes, word_bytes));
-  Put64(h + 40, word_bytes);
-  Put32(h + kDirCopyHeaderUsed, Crc(h, kDirCopyHeaderUsed));
+  EncodeFixed64(h + 8, serial);
+  EncodeFixed32(h + 16, geo.nsegments);
+  EncodeFixed32(h + 20, geo.entries_per_segment());
+  EncodeFixed64(h + 24, cursor_blocks_);
+  EncodeFixed32(h + 32, phase_ ? 1 : 0);
+  EncodeFixed32(h + 36, Crc(image.data() + kDirCopyHeaderBytes, word_bytes));
+  EncodeFixed64(h + 40, word_bytes);
+  EncodeFixed32(h + kDirCopyHeaderUsed, Crc(h, kDirCopyHeaderUsed));
   uint64_t where = (serial % 2 == 1) ? layout_.dir_a_offset : layout_.dir_b_offset;
   Status s = file_->Write(where, image.data(), image.size());
   if (!s.ok()) return s;
@@ -383,17 +405,17 @@ Status Stripe::LoadDirectory() {
   Status s = file_->Read(where, image.size(), image.data());
   if (!s.ok()) return s;
   const char* h = image.data();
-  if (memcmp(h, kDirCopyMagic, 8) != 0 || Get32(h + kDirCopyHeaderUsed) != Crc(h, kDirCopyHeaderUsed)) {
+  if (memcmp(h, kDirCopyMagic, 8) != 0 || DecodeFixed32(h + kDirCopyHeaderUsed) != Crc(h, kDirCopyHeaderUsed)) {
     return Status::Corruption("directory copy header is damaged");
   }
-  if (Get64(h + 8) != header_.snapshot_serial || Get32(h + 16) != geo.nsegments ||
-      Get32(h + 20) != geo.entries_per_segment() || Get64(h + 40) != word_bytes) {
+  if (DecodeFixed64(h + 8) != header_.snapshot_serial || DecodeFixed32(h + 16) != geo.nsegments ||
+      DecodeFixed32(h + 20) != geo.entries_per_segment() || DecodeFixed64(h + 40) != word_bytes) {
     return Status::Corruption("directory copy does not match the stripe header");
   }
-  if (Get64(h + 24) != header_.write_pos || Get32(h + 32) != header_.phase) {
+  if (DecodeFixed64(h + 24) != header_.write_pos || DecodeFixed32(h + 32) != header_.phase) {
     return Status::Corruption("directory copy was saved at another write position");
   }
-  if (Get32(h + 36) != Crc(image.data() + kDirCopyHeaderBytes, word_bytes)) {
+  if (DecodeFixed32(h + 36) != Crc(image.data() + kDirCopyHeaderBytes, word_bytes)) {
     return Status::Corruption("directory copy checksum mismatch");
   }
   std::vector<uint16_t> words(words_per_segment);

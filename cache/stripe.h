@@ -125,7 +125,9 @@ class Stripe {
 
   // Seals the open buffer if its data has waited flush_delay (the flusher).
   void FlushIfDue(std::chrono::steady_clock::time_point now);
-  // Seals the open buffer and waits until every buffer is on disk.
+  // Seals the open buffer and waits until every buffer is on disk. IOError
+  // if a buffer write failed meanwhile (its Docs are misses); earlier
+  // failures were reported by the counters and are not repeated.
   Status Flush();
 
   StripeStats stats() const;
@@ -144,6 +146,12 @@ class Stripe {
   Status ReserveLocked(std::unique_lock<std::mutex>& lock, uint64_t bytes, WaitMode wait);
   void SealLocked();
   void WriteBuffer(AggBuffer* buffer);
+  // Under mu_: the RAM cache's key for entry's Doc, false if the entry is
+  // no longer valid. The offset alone does not name a Doc (one pass later
+  // the same key may be written at the same offset), so the RAM cache's
+  // offset counts blocks since the stripe was opened: pass * data_blocks +
+  // offset.
+  bool RamKeyLocked(const CacheKey& key, const DirEntry& entry, RamKey* out) const;
   Status ReadVerified(const CacheKey* expected, const DirEntry& entry, RamCache::Bytes* doc, CacheKey* key);
   bool CopyFromBuffersLocked(uint64_t offset_blocks, uint64_t bytes, std::string* out);
   Status ReadFromDisk(uint64_t offset_blocks, uint64_t bytes, std::string* out) const;
@@ -168,6 +176,7 @@ class Stripe {
   int writes_in_flight_ = 0;
   uint64_t cursor_blocks_ = 0;  // where the next buffer starts
   bool phase_ = false;
+  uint64_t pass_ = 1;  // passes over the data area since open (RamKeyLocked)
   uint64_t serial_ = 0;
   StripeStats stats_;
 };
