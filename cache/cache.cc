@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "cache/doc.h"
+#include "common/coding.h"
 #include "common/log.h"
 
 namespace strata {
@@ -24,6 +25,16 @@ Status ViewVerifiedDoc(const RamCache::Bytes& doc, DocHeaderFields* header, std:
   *meta = std::string_view(*doc).substr(kDocHeaderBytes, header->meta_length);
   *data = std::string_view(*doc).substr(kDocHeaderBytes + header->meta_length, header->data_length);
   return Status::OK();
+}
+
+// The first Doc's user bytes start with the object id (8 bytes, little
+// endian), which names the fragments. It is not the Doc's write serial: a
+// metadata update writes a newer first Doc for the same fragments.
+std::string ObjectMetadata(uint64_t object_id, std::string_view user, const std::vector<uint64_t>& fragments) {
+  std::string prefixed(8, '\0');
+  EncodeFixed64(prefixed.data(), object_id);
+  prefixed.append(user);
+  return EncodeMetadata(prefixed, fragments);
 }
 
 }  // namespace
@@ -119,7 +130,7 @@ Status Cache::Flush() {
 // --- Writing ---
 
 Status Cache::OpenWrite(const CacheKey& key, std::unique_ptr<CacheWriter>* writer,
-                        std::shared_ptr<OpenObject>* in_progress) {
+                        std::shared_ptr<OpenObject>* in_progress, Stripe::WaitMode wait) {
   Stripe& stripe = StripeFor(key);
   WriteLease lease;
   std::shared_ptr<OpenObject> current;
@@ -128,14 +139,15 @@ Status Cache::OpenWrite(const CacheKey& key, std::unique_ptr<CacheWriter>* write
     if (in_progress != nullptr) *in_progress = std::move(current);
     return s;
   }
-  writer->reset(new CacheWriter(this, key, &stripe, std::move(lease), stripe.NextSerial()));
+  writer->reset(new CacheWriter(this, key, &stripe, std::move(lease), stripe.NextSerial(), wait));
   return Status::OK();
 }
 
 std::shared_ptr<OpenObject> Cache::OpenRead(const CacheKey& key) { return StripeFor(key).open_dir().OpenRead(key); }
 
-CacheWriter::CacheWriter(Cache* cache, const CacheKey& key, Stripe* stripe, WriteLease lease, uint64_t object_id)
-    : cache_(cache), key_(key), stripe_(stripe), lease_(std::move(lease)), object_id_(object_id) {}
+CacheWriter::CacheWriter(Cache* cache, const CacheKey& key, Stripe* stripe, WriteLease lease, uint64_t object_id,
+                         Stripe::WaitMode wait)
+    : cache_(cache), key_(key), stripe_(stripe), lease_(std::move(lease)), object_id_(object_id), wait_(wait) {}
 
 CacheWriter::~CacheWriter() {
   if (!finished_) Abort();
@@ -177,7 +189,7 @@ Status CacheWriter::WriteFragment(std::string_view data) {
   std::string doc(DocSize(0, data.size()), '\0');
   EncodeDoc(fields, {}, data, doc.data());
   DirEntry entry;
-  Status s = stripe.Append(key, doc, /*head=*/false, Stripe::WaitMode::kWait, &entry);
+  Status s = stripe.Append(key, doc, /*head=*/false, wait_, &entry);
   if (!s.ok()) return s;
   placed_.push_back({&stripe, key, entry});
   return Status::OK();
@@ -185,7 +197,7 @@ Status CacheWriter::WriteFragment(std::string_view data) {
 
 Status CacheWriter::Commit(std::string_view metadata) {
   if (finished_) return Status::InvalidArgument("commit after commit or abort");
-  std::string meta = EncodeMetadata(metadata, {});
+  std::string meta = ObjectMetadata(object_id_, metadata, {});
   bool single = fragment_offsets_.empty() && DocSize(meta.size(), pending_.size()) <= stripe_->max_doc_bytes();
   std::string_view data;
   if (single) {
@@ -199,7 +211,7 @@ Status CacheWriter::Commit(std::string_view metadata) {
       }
       pending_.clear();
     }
-    meta = EncodeMetadata(metadata, fragment_offsets_);
+    meta = ObjectMetadata(object_id_, metadata, fragment_offsets_);
     if (DocSize(meta.size(), 0) > stripe_->max_doc_bytes()) {
       Abort();
       return Status::InvalidArgument("object metadata too large");
@@ -214,7 +226,7 @@ Status CacheWriter::Commit(std::string_view metadata) {
   std::string doc(DocSize(meta.size(), data.size()), '\0');
   EncodeDoc(fields, meta, data, doc.data());
   // Inserting the first Doc is what makes the object visible: last.
-  Status s = stripe_->Append(key_, doc, /*head=*/true, Stripe::WaitMode::kWait, nullptr);
+  Status s = stripe_->Append(key_, doc, /*head=*/true, wait_, nullptr);
   if (!s.ok()) {
     Abort();
     return s;
@@ -241,6 +253,25 @@ Status Cache::Put(const CacheKey& key, std::string_view metadata, std::string_vi
   s = writer->Write(data);
   if (!s.ok()) return s;
   return writer->Commit(metadata);
+}
+
+Status Cache::UpdateMetadata(const ObjectInfo& info, std::string_view metadata, Stripe::WaitMode wait) {
+  Stripe& stripe = StripeFor(info.key);
+  std::string meta = ObjectMetadata(info.object_id, metadata, info.fragment_offsets);
+  std::string_view data = info.fragment_offsets.empty() ? info.inline_data : std::string_view();
+  size_t size = DocSize(meta.size(), data.size());
+  if (size > stripe.max_doc_bytes()) return Status::InvalidArgument("object metadata too large");
+  DocHeaderFields fields;
+  fields.key = info.key;
+  fields.flags = info.fragment_offsets.empty() ? kDocHead : (kDocHead | kDocFragment);
+  fields.object_length = info.length;
+  // The object id names the fragments, so it must stay; the newer first Doc
+  // wins by its write serial, which is therefore a fresh one.
+  fields.write_serial = stripe.NextSerial();
+  fields.stripe_nonce = stripe.nonce32();
+  std::string doc(size, '\0');
+  EncodeDoc(fields, meta, data, doc.data());
+  return stripe.Append(info.key, doc, /*head=*/true, wait, nullptr);
 }
 
 // --- Reading ---
@@ -274,15 +305,16 @@ Status Cache::ReadFirstDoc(Stripe& stripe, const CacheKey& key, ObjectInfo* info
   ViewVerifiedDoc(best, &best_header, &meta, &data);
   std::vector<uint64_t> fragments;
   Status s = DecodeMetadata(meta, &user, &fragments);
+  if (s.ok() && user.size() < 8) s = Status::Corruption("object metadata without an object id");
   if (!s.ok()) {
     stripe.Remove(key, best_entry);
     return Status::NotFound("unreadable object metadata");
   }
   info->key = key;
   info->length = best_header.object_length;
-  info->metadata.assign(user);
+  info->metadata.assign(user.substr(8));
   info->fragment_offsets = std::move(fragments);
-  info->object_id = best_header.write_serial;
+  info->object_id = DecodeFixed64(user.data());
   info->stripe = stripe.id();
   info->entry = best_entry;
   info->first_doc = best;

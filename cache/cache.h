@@ -111,7 +111,8 @@ class CacheWriter {
 
  private:
   friend class Cache;
-  CacheWriter(Cache* cache, const CacheKey& key, Stripe* stripe, WriteLease lease, uint64_t object_id);
+  CacheWriter(Cache* cache, const CacheKey& key, Stripe* stripe, WriteLease lease, uint64_t object_id,
+              Stripe::WaitMode wait);
   Status WriteFragment(std::string_view data);
 
   Cache* cache_;
@@ -119,6 +120,7 @@ class CacheWriter {
   Stripe* stripe_;
   WriteLease lease_;
   uint64_t object_id_;
+  Stripe::WaitMode wait_;
   std::string pending_;
   uint64_t written_ = 0;
   uint64_t fragmented_bytes_ = 0;  // bytes already in fragments
@@ -143,8 +145,19 @@ class Cache {
 
   // OK: *writer is the single writer of key. Busy: someone else writes it;
   // *in_progress (if not null) is set to follow that write.
+  // `wait`: what the writer does when the disk is behind. kWait blocks (tools,
+  // tests, I/O threads); kFail makes Write/Commit fail with Busy and abort, so
+  // an event loop never waits (the object is simply not stored).
   Status OpenWrite(const CacheKey& key, std::unique_ptr<CacheWriter>* writer,
-                   std::shared_ptr<OpenObject>* in_progress = nullptr);
+                   std::shared_ptr<OpenObject>* in_progress = nullptr,
+                   Stripe::WaitMode wait = Stripe::WaitMode::kWait);
+
+  // Replaces the metadata of a stored object without rewriting its body
+  // fragments (a 304 refreshing stored headers): writes a new first Doc with
+  // the same object id and fragment table, which newest-wins lookups then
+  // find. A small object's first Doc carries its data, which is copied.
+  Status UpdateMetadata(const ObjectInfo& info, std::string_view metadata,
+                        Stripe::WaitMode wait = Stripe::WaitMode::kWait);
   // The object being written under key, or null.
   std::shared_ptr<OpenObject> OpenRead(const CacheKey& key);
 

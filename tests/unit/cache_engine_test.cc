@@ -322,3 +322,27 @@ TEST(CacheEngineTest, BackPressureRefusesInsteadOfGrowing) {
 
 }  // namespace
 }  // namespace strata
+
+namespace strata {
+namespace {
+
+TEST(CacheEngineTest, UpdateMetadataKeepsTheBody) {
+  TempDir dir;
+  std::unique_ptr<Cache> cache;
+  ASSERT_TRUE(Cache::Open(Options(dir, 64 << 20), &cache).ok());
+  for (size_t size : {size_t{2000}, size_t{900000}}) {  // inline, and fragmented
+    CacheKey key = CacheKey::Hash("http://example/update/" + std::to_string(size));
+    std::string body = Bytes(size, size);
+    ASSERT_TRUE(cache->Put(key, "old headers", body).ok());
+    ObjectInfo info;
+    ASSERT_TRUE(cache->Lookup(key, &info).ok());
+    ASSERT_TRUE(cache->UpdateMetadata(info, "new headers").ok());
+    std::string meta, data;
+    ASSERT_TRUE(cache->Get(key, &meta, &data).ok());
+    EXPECT_EQ(meta, "new headers");
+    EXPECT_EQ(data, body) << size;
+  }
+}
+
+}  // namespace
+}  // namespace strata
