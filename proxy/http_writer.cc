@@ -168,6 +168,11 @@ void AppendOriginRequestHead(const RequestHead& request, const OriginRequestPara
   for (const Field& field : request.fields) {
     if (ShouldDrop(request.fields, field.name) || EqualsIgnoreCase(field.name, "host")) continue;
     if (params.strip_expect && EqualsIgnoreCase(field.name, "expect")) continue;
+    if (!params.accept_encoding.empty() && EqualsIgnoreCase(field.name, "accept-encoding")) continue;
+    if (params.strip_cache_conditionals &&
+        (EqualsIgnoreCase(field.name, "if-none-match") || EqualsIgnoreCase(field.name, "if-modified-since"))) {
+      continue;
+    }
     if (!params.client_ip.empty() && EqualsIgnoreCase(field.name, "x-forwarded-for")) {
       // Merged into one field below: some origins read only the first one.
       ++xff_count;
@@ -187,6 +192,7 @@ void AppendOriginRequestHead(const RequestHead& request, const OriginRequestPara
     out->append(params.client_ip);
     out->append("\r\n");
   }
+  if (!params.accept_encoding.empty()) AppendField(out, "Accept-Encoding", params.accept_encoding);
   AppendVia(request.version_major, request.version_minor, params.via_name, out);
   AppendFraming(params.body, out);
   out->append("\r\n");
@@ -215,7 +221,48 @@ void AppendClientResponseHead(const ResponseHead& response, const ClientResponse
     AppendField(out, field.name, field.value);
   }
   AppendVia(response.version_major, response.version_minor, params.via_name, out);
+  if (!params.cache_status.empty()) AppendField(out, "Cache-Status", params.cache_status);
   AppendFraming(params.body, out);
+  if (params.close) {
+    out->append("Connection: close\r\n");
+  } else if (params.client_is_http10) {
+    out->append("Connection: keep-alive\r\n");
+  }
+  out->append("\r\n");
+}
+
+void AppendCachedResponseHead(const std::vector<StoredField>& fields, const CachedResponseParams& params,
+                              std::string* out) {
+  out->append("HTTP/1.1 ");
+  AppendDecimal(out, params.status);
+  out->push_back(' ');
+  out->append(params.reason.empty() ? ReasonPhrase(params.status) : params.reason);
+  out->append("\r\n");
+  for (const StoredField& field : fields) {
+    std::string_view name = field.name;
+    if (EqualsIgnoreCase(name, "age") || IsFramingField(name) || IsHopByHopField(name)) continue;
+    if (params.not_modified) {
+      // RFC 9110 §15.4.5: a 304 carries what a 200 would have among these.
+      static constexpr std::string_view kNotModifiedFields[] = {
+          "cache-control", "content-location", "date", "etag", "expires", "vary", "last-modified"};
+      bool keep = false;
+      for (std::string_view allowed : kNotModifiedFields) keep = keep || EqualsIgnoreCase(name, allowed);
+      if (!keep) continue;
+    }
+    AppendField(out, name, field.value);
+  }
+  out->append("Age: ");
+  AppendDecimal(out, static_cast<uint64_t>(params.age < 0 ? 0 : params.age));
+  out->append("\r\n");
+  out->append("Via: 1.1 ");
+  out->append(params.via_name);
+  out->append("\r\n");
+  if (!params.cache_status.empty()) AppendField(out, "Cache-Status", params.cache_status);
+  if (params.send_content_length && !params.not_modified) {
+    out->append("Content-Length: ");
+    AppendDecimal(out, params.content_length);
+    out->append("\r\n");
+  }
   if (params.close) {
     out->append("Connection: close\r\n");
   } else if (params.client_is_http10) {

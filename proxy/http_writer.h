@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "proxy/cache_policy.h"
 #include "proxy/http_parser.h"
 
 namespace strata {
@@ -47,6 +48,12 @@ struct OriginRequestParams {
   std::string_view via_name;     // pseudonym for Via, e.g. "strata"
   std::string_view client_ip;    // for X-Forwarded-For; empty = do not add
   bool strip_expect = true;      // the proxy answers 100-continue itself
+  // The cache evaluates If-None-Match / If-Modified-Since itself and sends
+  // its own validators (RFC 9111 §4.3.1-2), so the client's are not passed.
+  bool strip_cache_conditionals = false;
+  // Non-empty: replaces the client's Accept-Encoding (the cache normalises
+  // it, so a stored variant is valid for every request mapped to its key).
+  std::string_view accept_encoding;
 };
 
 void AppendOriginRequestHead(const RequestHead& request, const OriginRequestParams& params, std::string* out);
@@ -57,9 +64,27 @@ struct ClientResponseParams {
   bool client_is_http10 = false;  // answer keep-alive explicitly for 1.0
   std::string_view via_name;
   const RemapTable* reverse_map = nullptr;  // rewrites Location and Content-Location
+  std::string_view cache_status;            // our Cache-Status member (RFC 9211); empty = none
 };
 
 void AppendClientResponseHead(const ResponseHead& response, const ClientResponseParams& params, std::string* out);
+
+// A response served from the cache: the stored status and fields (framing
+// and Age replaced), Age, Via, Cache-Status and the client's framing.
+struct CachedResponseParams {
+  int status = 200;         // the stored status, or 304 for a client's conditional
+  std::string_view reason;  // empty = the standard phrase
+  uint64_t content_length = 0;
+  bool send_content_length = true;
+  int64_t age = 0;
+  bool close = false;
+  bool client_is_http10 = false;
+  std::string_view via_name;
+  std::string_view cache_status;
+  bool not_modified = false;  // 304: only the fields RFC 9110 §15.4.5 lists
+};
+void AppendCachedResponseHead(const std::vector<StoredField>& fields, const CachedResponseParams& params,
+                              std::string* out);
 
 // An interim (1xx) response passed on to the client unchanged but for
 // hop-by-hop fields.

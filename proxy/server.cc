@@ -74,7 +74,7 @@ Status Server::Start() {
   int threads = settings.threads > 0 ? settings.threads : static_cast<int>(std::thread::hardware_concurrency());
   if (threads <= 0) threads = 1;
   for (int i = 0; i < threads; ++i) {
-    auto worker = std::make_unique<Worker>(i, config_, &access_log_);
+    auto worker = std::make_unique<Worker>(i, config_, &access_log_, cache_.get());
     status = worker->Listen(settings.listen);
     if (!status.ok()) return status;
     workers_.push_back(std::move(worker));
@@ -131,11 +131,15 @@ int Server::Run() {
   event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY);
   for (auto& worker : workers_) worker->BeginShutdown();
   for (auto& worker : workers_) worker->Join();
-  workers_.clear();
+  // Order matters: transactions end (releasing cache writes), then the cache
+  // closes (its I/O threads post their last completions to the workers'
+  // executors, which still exist), then the workers go.
+  for (auto& worker : workers_) worker->DestroySessions();
   if (cache_ != nullptr) {
     cache_.reset();  // writes every stripe's directory: a restart finds the objects
     LOG_INFO("cache saved");
   }
+  workers_.clear();
   event_free(term);
   event_free(intr);
   event_base_free(base);

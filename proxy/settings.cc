@@ -159,6 +159,13 @@ const SettingDef kTable[] = {
      .help = "Initialise spans whose header is garbage or of another format or geometry, losing their objects, "
              "instead of refusing to start."},
 
+    {.name = "cache.max_object_size", .default_text = "256M", .field = &S::cache_max_object_size,
+     .min = 0, .max = 1024 * 1024 * kMiB, .reloadable = true,
+     .help = "Responses larger than this are streamed to the client but not stored."},
+    {.name = "cache.max_alternates", .default_text = "8", .field = &S::cache_max_alternates,
+     .min = 1, .max = 64, .reloadable = true,
+     .help = "Most alternates (responses that Vary) kept per URL; the oldest goes first."},
+
     {.name = "log.dir", .default_text = "", .field = &S::log_dir,
      .help = "Directory for log files; empty = the daemon's default."},
     {.name = "log.access.enabled", .default_text = "true", .field = &S::access_log_enabled,

@@ -83,6 +83,8 @@ struct Settings {
   uint64_t cache_average_object_size = 0;
   int cache_io_threads = 0;
   bool cache_reinitialize = false;
+  uint64_t cache_max_object_size = 0;  // larger responses are streamed, not stored
+  int cache_max_alternates = 0;        // Vary alternates kept per URL
 
   bool operator==(const Settings&) const = default;
 };

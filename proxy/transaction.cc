@@ -54,8 +54,20 @@ Transaction::~Transaction() { Cancel(); }
 
 void Transaction::Cancel() {
   if (origin_ != nullptr) ReleaseOrigin(false);
+  EndCacheState();
   active_ = false;
   phase_ = Phase::kIdle;
+}
+
+void Transaction::EndCacheState() {
+  if (alive_ != nullptr) {
+    *alive_ = nullptr;  // late engine completions now find nothing
+    alive_.reset();
+  }
+  writer_.reset();  // an unfinished fill aborts: its bytes never become visible
+  variant_writer_.reset();
+  hit_.reset();
+  reading_cache_ = false;
 }
 
 void Transaction::Start(const http::RequestHead& head) {
@@ -87,6 +99,17 @@ void Transaction::Start(const http::RequestHead& head) {
   content_type_.clear();
   retries_left_ = settings().origin_retries;
   origin_contacted_ = false;
+  cache_ = worker->cache();
+  executor_ = &worker->executor();
+  cache_eligible_ = false;
+  looked_up_variants_ = false;
+  revalidating_ = false;
+  only_if_cached_ = false;
+  known_vary_.clear();
+  known_variants_.clear();
+  cache_result_ = "-";
+  cache_status_.clear();
+  fwd_ = cache_ != nullptr ? http::Fwd::kMethod : http::Fwd::kNone;
 
   // The request target: origin-form, absolute-form (whose authority wins over
   // Host, RFC 9112 §3.2.2), or asterisk-form for OPTIONS.
@@ -149,6 +172,20 @@ void Transaction::Start(const http::RequestHead& head) {
   params.host_header = settings().preserve_host && !host.empty() ? host : remap_.origin_host_header;
   params.via_name = settings().via_name;
   params.client_ip = settings().insert_x_forwarded_for ? std::string_view(session_->client_ip()) : std::string_view();
+  cache_eligible_ = CacheEligible(head);
+  std::string normalized_accept_encoding;
+  if (cache_eligible_) {
+    KeepRequestFields(head);
+    http::PolicyOptions options = PolicyOptionsFromSettings();
+    only_if_cached_ = http::ParseCacheControl(request_views_).only_if_cached;
+    params.strip_cache_conditionals = true;
+    if (options.normalize_accept_encoding) {
+      normalized_accept_encoding = http::NormalizeAcceptEncoding(request_views_);
+      params.accept_encoding = normalized_accept_encoding;
+    }
+  } else if (cache_ != nullptr) {
+    cache_result_ = "TCP_MISS";
+  }
   switch (head.body) {
     case http::BodyKind::kContentLength:
       params.body = {http::OutFraming::Kind::kContentLength, head.content_length};
@@ -172,6 +209,11 @@ void Transaction::Start(const http::RequestHead& head) {
   }
   session_->SetReadingBody(!request_body_done_);
   origin_key_ = OriginPool::KeyFor(remap_.origin);
+  if (cache_eligible_) {
+    alive_ = std::make_shared<Transaction*>(this);
+    StartCacheLookup(UrlCacheKey(url_));
+    return;
+  }
   ConnectToOrigin();
 }
 
@@ -217,6 +259,7 @@ void Transaction::SetOriginTimeouts(std::chrono::milliseconds read, std::chrono:
 
 void Transaction::SendRequestHead() {
   phase_ = Phase::kAwaitingResponse;
+  request_time_ = static_cast<int64_t>(time(nullptr));
   ++origin_->requests;
   // The origin owes us nothing until it has the whole request: while the
   // body uploads only the write side is timed.
@@ -227,8 +270,8 @@ void Transaction::SendRequestHead() {
   PumpRequestBody();
 }
 
-bool Transaction::MoveChunked(http::ChunkedDecoder* decoder, evbuffer* in, evbuffer* out, bool reframe, bool* done,
-                              uint64_t* moved) {
+bool Transaction::MoveChunked(http::ChunkedDecoder* decoder, evbuffer* in, evbuffer* out, bool reframe, bool tee,
+                              bool* done, uint64_t* moved) {
   evbuffer_iovec vec;
   if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1 || vec.iov_len == 0) return true;
   http::ChunkedDecoder::Result result = decoder->Feed(static_cast<const char*>(vec.iov_base), vec.iov_len);
@@ -240,6 +283,7 @@ bool Transaction::MoveChunked(http::ChunkedDecoder* decoder, evbuffer* in, evbuf
       return true;
     case http::ChunkedDecoder::Result::kData:
       evbuffer_drain(in, result.consumed);
+      if (tee) TeeToCache(in, result.data_length);
       if (reframe) AppendChunkSize(out, result.data_length);
       evbuffer_remove_buffer(in, out, result.data_length);
       if (reframe) evbuffer_add(out, "\r\n", 2);
@@ -261,7 +305,7 @@ bool Transaction::MoveChunked(http::ChunkedDecoder* decoder, evbuffer* in, evbuf
 // Moves body bytes from `in` to `out` until `out` reaches the high-water
 // mark, `in` is empty or the body ends. False on a framing error.
 bool Transaction::MoveBody(http::BodyKind kind, uint64_t* remaining, http::ChunkedDecoder* decoder, evbuffer* in,
-                           evbuffer* out, bool reframe_chunked, bool* done) {
+                           evbuffer* out, bool reframe_chunked, bool tee, bool* done) {
   size_t high_water = settings().buffer_high_water;
   if (kind == http::BodyKind::kNone || (kind == http::BodyKind::kContentLength && *remaining == 0)) *done = true;
   while (!*done && evbuffer_get_length(out) < high_water) {
@@ -274,6 +318,7 @@ bool Transaction::MoveBody(http::BodyKind kind, uint64_t* remaining, http::Chunk
         break;
       case http::BodyKind::kContentLength: {
         size_t n = static_cast<size_t>(std::min<uint64_t>(*remaining, available));
+        if (tee) TeeToCache(in, n);
         evbuffer_remove_buffer(in, out, n);
         *remaining -= n;
         moved = n;
@@ -281,9 +326,10 @@ bool Transaction::MoveBody(http::BodyKind kind, uint64_t* remaining, http::Chunk
         break;
       }
       case http::BodyKind::kChunked:
-        if (!MoveChunked(decoder, in, out, reframe_chunked, done, &moved)) return false;
+        if (!MoveChunked(decoder, in, out, reframe_chunked, tee, done, &moved)) return false;
         break;
       case http::BodyKind::kUntilClose:
+        if (tee) TeeToCache(in, available);
         moved = evbuffer_remove_buffer(in, out, available);
         break;
     }
@@ -296,7 +342,7 @@ void Transaction::PumpRequestBody() {
   if (request_body_done_ || origin_ == nullptr || phase_ == Phase::kConnecting) return;
   bool done = false;
   if (!MoveBody(request_body_, &request_remaining_, &request_decoder_, session_->input(),
-                bufferevent_get_output(origin_->bev), /*reframe_chunked=*/true, &done)) {
+                bufferevent_get_output(origin_->bev), /*reframe_chunked=*/true, /*tee=*/false, &done)) {
     LOG_INFO("client %s: bad chunked request body: %s", session_->client_ip().c_str(), request_decoder_.error());
     if (!response_started_) {
       request_body_done_ = false;
@@ -333,6 +379,8 @@ void Transaction::OnClientWritable() {
     ParseResponseHead();
   } else if (phase_ == Phase::kStreamingResponse) {
     PumpResponseBody();
+  } else if (phase_ == Phase::kServingFromCache) {
+    PumpCachedBody();
   }
 }
 
@@ -448,6 +496,17 @@ void Transaction::ParseResponseHead() {
       response_parser_.Reset(is_head_);
       continue;
     }
+    if (cache_ != nullptr && OnOriginResponseForCache(head)) {
+      // The cache answers (a 304 refreshed the stored response, or the
+      // origin failed and a stale response may be served).
+      bool reusable = head.body == http::BodyKind::kNone &&
+                      (head.is_http11_or_later() ? !head.connection_close : head.connection_keep_alive);
+      evbuffer_drain(in, head.head_length);
+      origin_status_ = head.status;
+      ReleaseOrigin(reusable && evbuffer_get_length(in) == 0 && request_body_done_);
+      ServeStored(takeover_status_, takeover_result_);
+      return;
+    }
     StartResponse(head);
     evbuffer_drain(in, head.head_length);
   }
@@ -491,6 +550,8 @@ void Transaction::StartResponse(const http::ResponseHead& head) {
   params.client_is_http10 = client_http10_;
   params.via_name = settings().via_name;
   params.reverse_map = &config_->remap;
+  if (cache_ != nullptr && cache_status_.empty()) cache_status_ = CacheStatusFor(fwd_, head.status, false, nullptr);
+  params.cache_status = cache_status_;
   scratch_.clear();
   http::AppendClientResponseHead(head, params, &scratch_);
   WriteToClient(scratch_);
@@ -509,6 +570,7 @@ void Transaction::PumpResponseBody() {
     size_t high_water = settings().buffer_high_water;
     while (evbuffer_get_length(out) < high_water && evbuffer_get_length(in) > 0) {
       size_t n = evbuffer_get_length(in);
+      TeeToCache(in, n);
       AppendChunkSize(out, n);
       evbuffer_remove_buffer(in, out, n);
       evbuffer_add(out, "\r\n", 2);
@@ -519,7 +581,7 @@ void Transaction::PumpResponseBody() {
       done = true;
     }
   } else if (!done) {
-    if (!MoveBody(response_body_, &response_remaining_, &response_decoder_, in, out, reframe, &done)) {
+    if (!MoveBody(response_body_, &response_remaining_, &response_decoder_, in, out, reframe, /*tee=*/true, &done)) {
       LOG_INFO("origin %s: bad chunked response body: %s", origin_key_.c_str(), response_decoder_.error());
       ReleaseOrigin(false);
       Finish(true);
@@ -546,6 +608,7 @@ void Transaction::PumpResponseBody() {
 }
 
 void Transaction::CompleteResponse() {
+  CommitFill();  // the whole body arrived: the object becomes visible
   bool reusable = origin_keep_alive_ && !origin_eof_ && response_body_ != http::BodyKind::kUntilClose &&
                   request_body_done_ && evbuffer_get_length(bufferevent_get_input(origin_->bev)) == 0;
   ReleaseOrigin(reusable);
@@ -565,6 +628,10 @@ void Transaction::OriginFailed(int status, const char* why, bool retryable_cause
     return;
   }
   LOG_INFO("origin %s: %s (%d for %s)", origin_key_.c_str(), why, status, url_.c_str());
+  if (!response_started_ && revalidating_ && ServeStaleOnError(status)) {
+    ServeStored(takeover_status_, takeover_result_);
+    return;
+  }
   if (response_started_) {
     Finish(true);
     session_->CloseAfterFlush();
@@ -609,7 +676,7 @@ void Transaction::Finish(bool close_client) {
   record.start_time = start_wall_;
   record.elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count();
   record.client_ip = session_->client_ip();
-  record.cache_result = "-";
+  record.cache_result = cache_result_;
   record.status = status_;
   record.bytes_to_client = bytes_to_client_;
   record.method = method_;
@@ -619,6 +686,7 @@ void Transaction::Finish(bool close_client) {
   record.origin_status = origin_status_;
   if (config_->settings.access_log_enabled) session_->worker()->access_log().Append(record);
   remap_ = RemapResult();
+  EndCacheState();
   session_->TransactionDone(close_client);
 }
 

@@ -26,10 +26,13 @@
 #include <memory>
 #include <string>
 
+#include "cache/cache.h"
+#include "proxy/cache_policy.h"
 #include "proxy/config.h"
 #include "proxy/http_parser.h"
 #include "proxy/http_writer.h"
 #include "proxy/remap.h"
+#include "proxy/stored_response.h"
 
 namespace strata {
 
@@ -62,7 +65,14 @@ class Transaction {
   void Cancel();
 
  private:
-  enum class Phase { kIdle, kConnecting, kAwaitingResponse, kStreamingResponse };
+  enum class Phase {
+    kIdle,
+    kCacheLookup,  // waiting for the cache engine
+    kConnecting,
+    kAwaitingResponse,
+    kStreamingResponse,  // from the origin
+    kServingFromCache,   // a stored response
+  };
 
   static void OnOriginRead(bufferevent* bev, void* arg);
   static void OnOriginWrite(bufferevent* bev, void* arg);
@@ -84,11 +94,33 @@ class Transaction {
   void ReleaseOrigin(bool reusable);
   void SetOriginTimeouts(std::chrono::milliseconds read, std::chrono::milliseconds write);
   // Moves one step of a chunked body from `in` to `out`; false on a framing error.
-  bool MoveChunked(http::ChunkedDecoder* decoder, evbuffer* in, evbuffer* out, bool reframe, bool* done,
+  bool MoveChunked(http::ChunkedDecoder* decoder, evbuffer* in, evbuffer* out, bool reframe, bool tee, bool* done,
                    uint64_t* moved);
   bool MoveBody(http::BodyKind kind, uint64_t* remaining, http::ChunkedDecoder* decoder, evbuffer* in, evbuffer* out,
-                bool reframe_chunked, bool* done);
+                bool reframe_chunked, bool tee, bool* done);
+  void EndCacheState();
   void WriteToClient(const std::string& bytes);
+
+  // --- The cache path (transaction_cache.cc). ---
+  bool CacheEligible(const http::RequestHead& head) const;
+  void KeepRequestFields(const http::RequestHead& head);
+  void StartCacheLookup(const CacheKey& key);
+  void OnLookupDone(const Status& status, std::shared_ptr<ObjectInfo> info);
+  void CacheMiss(http::Fwd fwd);
+  void Revalidate();
+  // Called with the origin's final response head; true when the cache took
+  // the response over (a 304 refreshed the stored one, or stale-on-error).
+  bool OnOriginResponseForCache(const http::ResponseHead& head);
+  bool ServeStaleOnError(int origin_status);
+  void PrepareFill(const http::ResponseHead& head);
+  void ServeStored(http::CacheStatus status, const char* result);
+  void PumpCachedBody();
+  void TeeToCache(evbuffer* in, size_t n);
+  void CommitFill();
+  void InvalidateAfterUnsafe(const http::ResponseHead& head);
+  http::RequestInfo RequestInfoForPolicy() const;
+  http::PolicyOptions PolicyOptionsFromSettings() const;
+  std::string CacheStatusFor(http::Fwd fwd, int fwd_status, bool stored, const char* detail) const;
   const Settings& settings() const { return config_->settings; }
 
   ClientSession* session_;
@@ -128,6 +160,37 @@ class Transaction {
   bool origin_keep_alive_ = false;
   int origin_status_ = 0;
   std::string content_type_;
+
+  // Cache.
+  Cache* cache_ = nullptr;
+  Executor* executor_ = nullptr;
+  // Set to nullptr when the transaction ends: async completions check it.
+  std::shared_ptr<Transaction*> alive_;
+  std::vector<http::StoredField> request_fields_;  // owned copy for decisions after Start
+  std::vector<http::Field> request_views_;
+  bool cache_eligible_ = false;
+  bool looked_up_variants_ = false;
+  bool revalidating_ = false;
+  bool only_if_cached_ = false;
+  CacheKey lookup_key_;
+  std::shared_ptr<ObjectInfo> hit_;
+  StoredResponse stored_;
+  http::Evaluation evaluation_;
+  std::vector<std::string> known_variants_;  // from a variants index, newest first
+  std::vector<std::string> known_vary_;
+  std::unique_ptr<CacheWriter> writer_;  // the URL key's lease (the fill)
+  std::unique_ptr<CacheWriter> variant_writer_;
+  StoredResponse fill_;
+  uint64_t fill_bytes_ = 0;
+  uint64_t body_offset_ = 0;  // next stored body byte to send
+  bool reading_cache_ = false;
+  int64_t request_time_ = 0;  // when the request went to the origin
+  const char* cache_result_ = "-";
+  std::string cache_status_;
+  http::Fwd fwd_ = http::Fwd::kNone;
+  // When the cache takes over an origin response (304, stale-if-error).
+  http::CacheStatus takeover_status_;
+  const char* takeover_result_ = "-";
 
   // Client side of the response.
   http::OutFraming client_framing_;

@@ -21,9 +21,10 @@ timeval ToTimeval(std::chrono::milliseconds ms) {
 
 }  // namespace
 
-Worker::Worker(int index, std::shared_ptr<const Config> config, const AccessLog* access_log)
-    : index_(index), config_(std::move(config)), access_log_buffer_(access_log) {
+Worker::Worker(int index, std::shared_ptr<const Config> config, const AccessLog* access_log, Cache* cache)
+    : index_(index), config_(std::move(config)), access_log_buffer_(access_log), cache_(cache) {
   base_ = event_base_new();
+  executor_ = std::make_unique<LoopExecutor>(base_);
   // The resolver reads /etc/resolv.conf and /etc/hosts; without them it
   // still resolves numeric addresses.
   dns_ = evdns_base_new(base_, EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE);
@@ -43,14 +44,10 @@ Worker::Worker(int index, std::shared_ptr<const Config> config, const AccessLog*
 }
 
 Worker::~Worker() {
-  // Sessions still open after the grace period are cut here.
-  while (!sessions_.empty()) {
-    ClientSession* session = &sessions_.front();
-    sessions_.pop_front();
-    delete session;
-  }
+  DestroySessions();
   for (evconnlistener* listener : listeners_) evconnlistener_free(listener);
   origin_pool_.reset();
+  executor_.reset();
   access_log_buffer_.Flush();
   event_free(shutdown_event_);
   event_free(grace_timer_);
@@ -78,6 +75,15 @@ Status Worker::Listen(const std::vector<std::string>& addresses) {
     listeners_.push_back(listener);
   }
   return Status::OK();
+}
+
+void Worker::DestroySessions() {
+  // Sessions still open after the grace period are cut here.
+  while (!sessions_.empty()) {
+    ClientSession* session = &sessions_.front();
+    sessions_.pop_front();
+    delete session;
+  }
 }
 
 void Worker::Start() {

@@ -20,17 +20,20 @@
 #include <thread>
 #include <vector>
 
+#include "cache/cache.h"
 #include "common/status.h"
 #include "proxy/access_log.h"
 #include "proxy/client_session.h"
 #include "proxy/config.h"
+#include "proxy/loop_executor.h"
 #include "proxy/origin_pool.h"
 
 namespace strata {
 
 class Worker {
  public:
-  Worker(int index, std::shared_ptr<const Config> config, const AccessLog* access_log);
+  // `cache` may be null (no spans configured); it outlives the worker.
+  Worker(int index, std::shared_ptr<const Config> config, const AccessLog* access_log, Cache* cache);
   ~Worker();
 
   Worker(const Worker&) = delete;
@@ -41,6 +44,9 @@ class Worker {
 
   void Start();
   void Join();
+  // After Join(): ends the connections the grace period cut, so their
+  // transactions release their cache writes before the cache closes.
+  void DestroySessions();
 
   // Thread-safe.
   void BeginShutdown();
@@ -48,6 +54,9 @@ class Worker {
   event_base* base() const { return base_; }
   OriginPool& origin_pool() { return *origin_pool_; }
   AccessLogBuffer& access_log() { return access_log_buffer_; }
+  Cache* cache() const { return cache_; }
+  // Runs cache-engine completions on this worker's loop.
+  LoopExecutor& executor() { return *executor_; }
   const std::shared_ptr<const Config>& config() const { return config_; }
   bool draining() const { return draining_; }
   int index() const { return index_; }
@@ -71,6 +80,8 @@ class Worker {
   event_base* base_ = nullptr;
   evdns_base* dns_ = nullptr;
   std::unique_ptr<OriginPool> origin_pool_;
+  Cache* cache_;
+  std::unique_ptr<LoopExecutor> executor_;
   AccessLogBuffer access_log_buffer_;
   std::vector<evconnlistener*> listeners_;
   event* shutdown_event_ = nullptr;

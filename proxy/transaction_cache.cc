@@ -1,0 +1,398 @@
+// The cache path of a Transaction: lookup, serving stored responses,
+// revalidation, filling the cache from origin responses, and invalidation.
+// The policy itself (what may be stored, served, or must be validated) is
+// proxy/cache_policy.h; this file applies it to one transaction.
+//
+// Every engine call is asynchronous: it runs on the engine's I/O threads and
+// its completion is posted to this worker's loop. A completion finds the
+// transaction through `alive_`, which is cleared when the transaction ends,
+// so a late completion for a closed connection does nothing.
+
+#include <event2/buffer.h>
+
+#include <ctime>
+
+#include "common/log.h"
+#include "proxy/client_session.h"
+#include "proxy/origin_pool.h"
+#include "proxy/transaction.h"
+#include "proxy/worker.h"
+
+namespace strata {
+namespace {
+
+int64_t Now() { return static_cast<int64_t>(time(nullptr)); }
+
+void ReleaseSharedDoc(const void* /*data*/, size_t /*len*/, void* arg) { delete static_cast<RamCache::Bytes*>(arg); }
+
+void ReleaseString(const void* /*data*/, size_t /*len*/, void* arg) { delete static_cast<std::string*>(arg); }
+
+bool StatusHasBody(int status) { return !(status < 200 || status == 204 || status == 304); }
+
+}  // namespace
+
+bool Transaction::CacheEligible(const http::RequestHead& head) const {
+  return cache_ != nullptr && (head.method == "GET" || head.method == "HEAD") && head.body == http::BodyKind::kNone;
+}
+
+void Transaction::KeepRequestFields(const http::RequestHead& head) {
+  request_fields_.clear();
+  request_fields_.reserve(head.fields.size());
+  for (const http::Field& field : head.fields) {
+    request_fields_.push_back({std::string(field.name), std::string(field.value)});
+  }
+  request_views_ = http::FieldViews(request_fields_);
+}
+
+http::RequestInfo Transaction::RequestInfoForPolicy() const {
+  http::RequestInfo info;
+  info.method = method_;
+  info.fields = request_views_;
+  return info;
+}
+
+http::PolicyOptions Transaction::PolicyOptionsFromSettings() const { return http::PolicyOptions(); }
+
+std::string Transaction::CacheStatusFor(http::Fwd fwd, int fwd_status, bool stored, const char* detail) const {
+  http::CacheStatus status;
+  status.fwd = fwd;
+  status.fwd_status = fwd_status;
+  status.stored = stored;
+  if (detail != nullptr) status.detail = detail;
+  return http::CacheStatusValue(status);
+}
+
+void Transaction::StartCacheLookup(const CacheKey& key) {
+  phase_ = Phase::kCacheLookup;
+  lookup_key_ = key;
+  std::shared_ptr<Transaction*> alive = alive_;
+  cache_->LookupAsync(key, executor_, [alive](Status status, std::shared_ptr<ObjectInfo> info) {
+    Transaction* self = *alive;
+    if (self != nullptr) self->OnLookupDone(status, std::move(info));
+  });
+}
+
+void Transaction::OnLookupDone(const Status& status, std::shared_ptr<ObjectInfo> info) {
+  if (phase_ != Phase::kCacheLookup) return;
+  if (!status.ok()) {
+    CacheMiss(looked_up_variants_ ? http::Fwd::kVaryMiss : http::Fwd::kUriMiss);
+    return;
+  }
+  StoredResponse stored;
+  // The stored URL is compared on every hit: even a 128-bit key collision
+  // is a miss, never someone else's object.
+  if (!DecodeStoredResponse(info->metadata, &stored).ok() || stored.url != url_) {
+    CacheMiss(http::Fwd::kUriMiss);
+    return;
+  }
+  http::PolicyOptions options = PolicyOptionsFromSettings();
+  if (stored.kind == StoredResponse::Kind::kVariants) {
+    if (looked_up_variants_) {
+      CacheMiss(http::Fwd::kUriMiss);
+      return;
+    }
+    looked_up_variants_ = true;
+    known_vary_ = stored.vary;
+    known_variants_ = stored.variants;
+    StartCacheLookup(VariantCacheKey(url_, http::VarySecondaryKey(stored.vary, request_views_, options)));
+    return;
+  }
+  if (!stored.vary.empty() && stored.secondary_key != http::VarySecondaryKey(stored.vary, request_views_, options)) {
+    CacheMiss(http::Fwd::kVaryMiss);
+    return;
+  }
+  stored_ = std::move(stored);
+  hit_ = std::move(info);
+  std::vector<http::Field> views = http::FieldViews(stored_.fields);
+  http::StoredInfo stored_info{stored_.status, views, stored_.request_time, stored_.response_time};
+  evaluation_ = http::EvaluateStored(RequestInfoForPolicy(), stored_info, Now(), options);
+  switch (evaluation_.usability) {
+    case http::Usability::kFresh:
+    case http::Usability::kStaleMayServe:
+    case http::Usability::kStaleMayServeWhileRevalidate: {
+      http::CacheStatus hit;
+      hit.hit = true;
+      hit.ttl = evaluation_.ttl;
+      ServeStored(hit, "TCP_HIT");
+      return;
+    }
+    case http::Usability::kStaleMustRevalidate:
+    case http::Usability::kMustValidate:
+      if (only_if_cached_) {
+        cache_result_ = "TCP_MISS";
+        RespondLocally(504, "Gateway Timeout: the stored response needs validation (only-if-cached)\n", "");
+        return;
+      }
+      Revalidate();
+      return;
+  }
+}
+
+void Transaction::CacheMiss(http::Fwd fwd) {
+  cache_result_ = "TCP_MISS";
+  fwd_ = fwd;
+  if (only_if_cached_) {
+    RespondLocally(504, "Gateway Timeout: not in cache (only-if-cached)\n", "");
+    return;
+  }
+  if (method_ == "GET") {
+    // The fill lease. Busy means another transaction is filling this URL:
+    // this one is answered from the origin without storing.
+    cache_->OpenWrite(UrlCacheKey(url_), &writer_, nullptr, Stripe::WaitMode::kFail);
+  }
+  ConnectToOrigin();
+}
+
+void Transaction::Revalidate() {
+  revalidating_ = true;
+  fwd_ = evaluation_.forced_by_request ? http::Fwd::kRequest : http::Fwd::kStale;
+  std::vector<http::StoredField> validators;
+  http::AddValidators(http::FieldViews(stored_.fields), &validators);
+  std::string extra;
+  for (const http::StoredField& field : validators) {
+    extra.append(field.name).append(": ").append(field.value).append("\r\n");
+  }
+  origin_head_.insert(origin_head_.size() - 2, extra);  // before the head's final CRLF
+  ConnectToOrigin();
+}
+
+bool Transaction::OnOriginResponseForCache(const http::ResponseHead& head) {
+  int64_t now = Now();
+  if (revalidating_) {
+    if (head.status == 304) {
+      // RFC 9111 §4.3.4: the stored response is refreshed from the 304 and
+      // served; its body is not rewritten.
+      stored_.fields = http::MergeHeadersFrom304(http::FieldViews(stored_.fields), head.fields, now);
+      stored_.request_time = request_time_;
+      stored_.response_time = now;
+      cache_->UpdateMetadata(*hit_, EncodeStoredResponse(stored_), Stripe::WaitMode::kFail);
+      takeover_status_ = http::CacheStatus();
+      takeover_status_.fwd = fwd_;
+      takeover_status_.fwd_status = 304;
+      takeover_result_ = "TCP_REFRESH_HIT";
+      return true;
+    }
+    if (ServeStaleOnError(head.status)) return true;
+    cache_result_ = "TCP_REFRESH_MISS";
+    if (writer_ == nullptr && method_ == "GET") {
+      cache_->OpenWrite(UrlCacheKey(url_), &writer_, nullptr, Stripe::WaitMode::kFail);
+    }
+  }
+  InvalidateAfterUnsafe(head);
+  PrepareFill(head);
+  return false;
+}
+
+bool Transaction::ServeStaleOnError(int origin_status) {
+  if (hit_ == nullptr || (origin_status != 0 && !http::IsStaleIfErrorStatus(origin_status))) return false;
+  std::vector<http::Field> views = http::FieldViews(stored_.fields);
+  http::StoredInfo stored_info{stored_.status, views, stored_.request_time, stored_.response_time};
+  if (!http::MayServeStaleOnError(RequestInfoForPolicy(), stored_info, Now(), PolicyOptionsFromSettings())) {
+    return false;
+  }
+  takeover_status_ = http::CacheStatus();
+  takeover_status_.fwd = http::Fwd::kStale;
+  takeover_status_.fwd_status = origin_status;
+  takeover_status_.detail = "stale-if-error";
+  takeover_result_ = "TCP_REFRESH_FAIL_HIT";
+  return true;
+}
+
+void Transaction::PrepareFill(const http::ResponseHead& head) {
+  bool store = false;
+  const char* detail = nullptr;
+  if (writer_ != nullptr) {
+    http::StoreDecision decision;
+    http::PolicyOptions options = PolicyOptionsFromSettings();
+    http::ResponseInfo response{head.status, head.fields, request_time_, Now()};
+    http::IsStorable(RequestInfoForPolicy(), response, options, &decision);
+    std::vector<std::string> vary;
+    bool vary_ok = http::VaryFieldNames(head.fields, &vary);
+    if (!decision.store) {
+      detail = http::StoreReasonName(decision.reason);
+    } else if (decision.vary_star || !vary_ok) {
+      detail = "vary-star";
+    } else if (head.body == http::BodyKind::kContentLength && head.content_length > settings().cache_max_object_size) {
+      detail = "too-large";
+    } else {
+      store = true;
+      fill_ = StoredResponse();
+      fill_.url = url_;
+      fill_.status = head.status;
+      fill_.reason.assign(head.reason);
+      fill_.fields = http::FieldsToStore(head.fields, decision.strip_fields);
+      fill_.request_time = request_time_;
+      fill_.response_time = response.response_time;
+      fill_bytes_ = 0;
+      if (!vary.empty()) {
+        fill_.vary = vary;
+        fill_.secondary_key = http::VarySecondaryKey(vary, request_views_, options);
+        // The response goes under its alternate's key; the URL key (whose
+        // lease this transaction holds) gets the index of alternates.
+        Status s = cache_->OpenWrite(VariantCacheKey(url_, fill_.secondary_key), &variant_writer_, nullptr,
+                                     Stripe::WaitMode::kFail);
+        if (!s.ok()) {
+          store = false;
+          detail = "busy";
+        }
+      }
+    }
+    if (!store) {
+      writer_.reset();  // aborts: the lease is released at once
+      variant_writer_.reset();
+    }
+  }
+  cache_status_ = CacheStatusFor(fwd_, head.status, store, detail);
+}
+
+void Transaction::TeeToCache(evbuffer* in, size_t n) {
+  CacheWriter* writer = variant_writer_ != nullptr ? variant_writer_.get() : writer_.get();
+  if (writer == nullptr || n == 0) return;
+  fill_bytes_ += n;
+  bool ok = fill_bytes_ <= settings().cache_max_object_size;
+  int count = ok ? evbuffer_peek(in, static_cast<ev_ssize_t>(n), nullptr, nullptr, 0) : 0;
+  if (count > 0) {
+    std::vector<evbuffer_iovec> vecs(static_cast<size_t>(count));
+    evbuffer_peek(in, static_cast<ev_ssize_t>(n), nullptr, vecs.data(), count);
+    size_t left = n;
+    for (const evbuffer_iovec& vec : vecs) {
+      size_t take = std::min(left, vec.iov_len);
+      if (!writer->Write(std::string_view(static_cast<const char*>(vec.iov_base), take)).ok()) {
+        ok = false;  // the disk is behind (Busy) or failed: not stored
+        break;
+      }
+      left -= take;
+    }
+  }
+  if (!ok) {
+    writer_.reset();
+    variant_writer_.reset();
+  }
+}
+
+void Transaction::CommitFill() {
+  if (writer_ == nullptr) return;
+  if (variant_writer_ != nullptr) {
+    if (!variant_writer_->Commit(EncodeStoredResponse(fill_)).ok()) {
+      writer_.reset();
+      variant_writer_.reset();
+      return;
+    }
+    variant_writer_.reset();
+    StoredResponse index;
+    index.kind = StoredResponse::Kind::kVariants;
+    index.url = url_;
+    index.vary = fill_.vary;
+    index.variants.push_back(fill_.secondary_key);
+    if (known_vary_ == fill_.vary) {
+      for (const std::string& variant : known_variants_) {
+        if (variant == fill_.secondary_key) continue;
+        if (static_cast<int>(index.variants.size()) < settings().cache_max_alternates) {
+          index.variants.push_back(variant);
+        } else {
+          // Past the cap: the oldest alternates go.
+          cache_->RemoveAsync(VariantCacheKey(url_, variant), executor_, [](Status) {});
+        }
+      }
+    }
+    writer_->Commit(EncodeStoredResponse(index));
+  } else {
+    writer_->Commit(EncodeStoredResponse(fill_));
+  }
+  writer_.reset();
+}
+
+void Transaction::InvalidateAfterUnsafe(const http::ResponseHead& head) {
+  if (http::IsSafeMethod(method_)) return;
+  // RFC 9111 §4.4: a non-error response to an unsafe method invalidates the
+  // target and the same-origin Location / Content-Location URIs.
+  for (const std::string& url : http::InvalidationTargets(method_, head.status, url_, head.fields)) {
+    cache_->RemoveAsync(UrlCacheKey(url), executor_, [](Status) {});
+  }
+}
+
+void Transaction::ServeStored(http::CacheStatus status, const char* result) {
+  phase_ = Phase::kServingFromCache;
+  cache_result_ = result;
+  int64_t now = Now();
+  std::vector<http::Field> views = http::FieldViews(stored_.fields);
+  http::StoredInfo stored_info{stored_.status, views, stored_.request_time, stored_.response_time};
+  int64_t age = http::CurrentAge(stored_info, now);
+  if (!status.ttl.has_value() && status.hit) {
+    status.ttl = http::FreshnessLifetime(stored_info, PolicyOptionsFromSettings()).lifetime - age;
+  }
+  bool not_modified =
+      http::EvaluateClientConditional(RequestInfoForPolicy(), stored_info) == http::ConditionalResult::kNotModified;
+  cache_status_ = http::CacheStatusValue(status);
+  close_client_ = !client_keep_alive_ || session_->closing() || session_->worker()->draining() || !request_body_done_;
+
+  http::CachedResponseParams params;
+  params.status = not_modified ? 304 : stored_.status;
+  params.reason = not_modified ? std::string_view() : std::string_view(stored_.reason);
+  params.content_length = hit_->length;
+  params.send_content_length = StatusHasBody(stored_.status);
+  params.age = age;
+  params.close = close_client_;
+  params.client_is_http10 = client_http10_;
+  params.via_name = settings().via_name;
+  params.cache_status = cache_status_;
+  params.not_modified = not_modified;
+  scratch_.clear();
+  http::AppendCachedResponseHead(stored_.fields, params, &scratch_);
+  WriteToClient(scratch_);
+  status_ = params.status;
+  response_started_ = true;
+  if (const std::string* type = stored_.Find("content-type")) content_type_ = *type;
+
+  bool body = !is_head_ && !not_modified && StatusHasBody(stored_.status) && hit_->length > 0;
+  if (!body) {
+    Finish(close_client_);
+    return;
+  }
+  if (hit_->fragment_offsets.empty()) {
+    // The body is in the first Doc we already hold: the client's buffer
+    // references it, no copy.
+    evbuffer_add_reference(session_->output(), hit_->inline_data.data(), hit_->inline_data.size(), ReleaseSharedDoc,
+                           new RamCache::Bytes(hit_->first_doc));
+    bytes_to_client_ += hit_->inline_data.size();
+    Finish(close_client_);
+    return;
+  }
+  body_offset_ = 0;
+  PumpCachedBody();
+}
+
+void Transaction::PumpCachedBody() {
+  if (reading_cache_ || phase_ != Phase::kServingFromCache) return;
+  if (body_offset_ >= hit_->length) {
+    Finish(close_client_);
+    return;
+  }
+  if (session_->output_full()) return;  // OnClientWritable resumes
+  reading_cache_ = true;
+  std::shared_ptr<Transaction*> alive = alive_;
+  cache_->ReadAsync(hit_, body_offset_, cache_->fragment_bytes(), executor_, [alive](Status status, std::string bytes) {
+    Transaction* self = *alive;
+    if (self == nullptr) return;
+    self->reading_cache_ = false;
+    if (!status.ok() || bytes.empty()) {
+      // The head promised the whole body: the client must see a truncated
+      // response, and the broken object goes.
+      LOG_WARNING("cache: %s: stored body unreadable at %llu (%s)", self->url_.c_str(),
+                  static_cast<unsigned long long>(self->body_offset_), status.ToString().c_str());
+      self->cache_->RemoveAsync(self->hit_->key, self->executor_, [](Status) {});
+      ClientSession* session = self->session_;
+      self->Finish(true);
+      session->Abort();
+      return;
+    }
+    size_t n = bytes.size();
+    auto* heap = new std::string(std::move(bytes));
+    evbuffer_add_reference(self->session_->output(), heap->data(), n, ReleaseString, heap);
+    self->bytes_to_client_ += n;
+    self->body_offset_ += n;
+    self->PumpCachedBody();
+  });
+}
+
+}  // namespace strata
