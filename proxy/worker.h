@@ -80,9 +80,9 @@ class Worker {
   event_base* base_ = nullptr;
   evdns_base* dns_ = nullptr;
   std::unique_ptr<OriginPool> origin_pool_;
+  AccessLogBuffer access_log_buffer_;
   Cache* cache_;
   std::unique_ptr<LoopExecutor> executor_;
-  AccessLogBuffer access_log_buffer_;
   std::vector<evconnlistener*> listeners_;
   event* shutdown_event_ = nullptr;
   event* grace_timer_ = nullptr;
