@@ -153,6 +153,11 @@ CacheWriter::~CacheWriter() {
   if (!finished_) Abort();
 }
 
+Status CacheWriter::Announce(std::string_view bytes) {
+  if (finished_ || written_ > 0) return Status::InvalidArgument("announce after the first write");
+  return lease_.Append(bytes);
+}
+
 Status CacheWriter::Write(std::string_view data) {
   if (finished_) return Status::InvalidArgument("write after commit or abort");
   lease_.Append(data);

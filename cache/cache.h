@@ -99,6 +99,12 @@ class CacheWriter {
   CacheWriter(const CacheWriter&) = delete;
   CacheWriter& operator=(const CacheWriter&) = delete;
 
+  // Sends bytes to the readers following this write only, ahead of the
+  // object's data: the proxy announces the response head this way. The
+  // engine does not interpret them and does not store them. Only before the
+  // first Write().
+  Status Announce(std::string_view bytes);
+
   // Appends object bytes; full fragments go to disk as they fill.
   Status Write(std::string_view data);
   // Writes what is left and the first Doc: the object becomes visible.
@@ -149,8 +155,7 @@ class Cache {
   // tests, I/O threads); kFail makes Write/Commit fail with Busy and abort, so
   // an event loop never waits (the object is simply not stored).
   Status OpenWrite(const CacheKey& key, std::unique_ptr<CacheWriter>* writer,
-                   std::shared_ptr<OpenObject>* in_progress = nullptr,
-                   Stripe::WaitMode wait = Stripe::WaitMode::kWait);
+                   std::shared_ptr<OpenObject>* in_progress = nullptr, Stripe::WaitMode wait = Stripe::WaitMode::kWait);
 
   // Replaces the metadata of a stored object without rewriting its body
   // fragments (a 304 refreshing stored headers): writes a new first Doc with

@@ -258,7 +258,9 @@ void AppendCachedResponseHead(const std::vector<StoredField>& fields, const Cach
   out->append(params.via_name);
   out->append("\r\n");
   if (!params.cache_status.empty()) AppendField(out, "Cache-Status", params.cache_status);
-  if (params.send_content_length && !params.not_modified) {
+  if (params.chunked) {
+    out->append("Transfer-Encoding: chunked\r\n");
+  } else if (params.send_content_length && !params.not_modified) {
     out->append("Content-Length: ");
     AppendDecimal(out, params.content_length);
     out->append("\r\n");

@@ -82,6 +82,7 @@ struct CachedResponseParams {
   std::string_view via_name;
   std::string_view cache_status;
   bool not_modified = false;  // 304: only the fields RFC 9110 §15.4.5 lists
+  bool chunked = false;       // length unknown (a collapsed follower): chunked framing
 };
 void AppendCachedResponseHead(const std::vector<StoredField>& fields, const CachedResponseParams& params,
                               std::string* out);

@@ -60,6 +60,7 @@ void Transaction::Cancel() {
 }
 
 void Transaction::EndCacheState() {
+  StopFollowing();
   if (alive_ != nullptr) {
     *alive_ = nullptr;  // late engine completions now find nothing
     alive_.reset();
@@ -381,6 +382,8 @@ void Transaction::OnClientWritable() {
     PumpResponseBody();
   } else if (phase_ == Phase::kServingFromCache) {
     PumpCachedBody();
+  } else if (phase_ == Phase::kFollowing) {
+    PumpFollow();
   }
 }
 

@@ -72,6 +72,7 @@ class Transaction {
     kAwaitingResponse,
     kStreamingResponse,  // from the origin
     kServingFromCache,   // a stored response
+    kFollowing,          // another transaction's fill of the same URL (collapsed forwarding)
   };
 
   static void OnOriginRead(bufferevent* bev, void* arg);
@@ -118,6 +119,11 @@ class Transaction {
   void TeeToCache(evbuffer* in, size_t n);
   void CommitFill();
   void InvalidateAfterUnsafe(const http::ResponseHead& head);
+  void Follow(std::shared_ptr<OpenObject> object);
+  void PumpFollow();
+  bool StartFollowedResponse();
+  void StopFollowing();
+  void AnnounceToFollowers(const http::ResponseHead& head, bool share);
   http::RequestInfo RequestInfoForPolicy() const;
   http::PolicyOptions PolicyOptionsFromSettings() const;
   std::string CacheStatusFor(http::Fwd fwd, int fwd_status, bool stored, const char* detail) const;
@@ -191,6 +197,13 @@ class Transaction {
   // When the cache takes over an origin response (304, stale-if-error).
   http::CacheStatus takeover_status_;
   const char* takeover_result_ = "-";
+  // Collapsed forwarding: the fill this transaction follows.
+  std::shared_ptr<OpenObject> follow_;
+  uint64_t follow_listener_ = 0;
+  uint64_t follow_offset_ = 0;
+  std::string follow_head_;  // the writer's announcement, until complete
+  bool follow_started_ = false;
+  bool follow_chunked_ = false;
 
   // Client side of the response.
   http::OutFraming client_framing_;
