@@ -33,14 +33,15 @@ fi
 cat <<MSG
 == Strata on http://$listen/ in front of $origin
    config:     $top/etc   (check it: build/proxy/strata --check-config etc)
+   cache:      $state/cache/cache.db (256 MB, etc/storage.config)
    access log: $state/log/access.log
-   try:        curl -i http://$listen/echo                 (the origin shows the request it received)
-               curl -s -o /dev/null -w '%{http_code} %{size_download} bytes\n' 'http://$listen/file?size=1000000'
-               tail -f $state/log/access.log
-   cache:      $state/cache/cache.db (256 MB, etc/storage.config). The cache engine is
-               open, but the proxy does not serve from it yet (HTTP caching is the
-               next step): every request still goes to the origin.
-   Ctrl-C stops Strata.
+
+   See a miss, then a hit (the demo origin sets Cache-Control from ?hdr=):
+     curl -s -o /dev/null -D - 'http://$listen/demo?size=1000&hdr=Cache-Control:max-age=60' | grep -i cache-status
+     curl -s -o /dev/null -D - 'http://$listen/demo?size=1000&hdr=Cache-Control:max-age=60' | grep -i cache-status
+   The first says "fwd=uri-miss ... stored", the second "hit"; the access log shows TCP_MISS then TCP_HIT.
+   curl -i http://$listen/echo   shows the request the origin received.
+   Ctrl-C stops Strata (the cache is saved and found again at the next start).
 MSG
 # shellcheck disable=SC2086
 "$top/build/proxy/strata" --config-dir "$top/etc" --listen "$listen" --origin "$origin" \
