@@ -17,9 +17,9 @@ constexpr uint64_t kMax = UINT64_MAX;
 
 // One range-spec of the bytes unit, as sent.
 struct Spec {
-  bool suffix = false;  // "-N": the last N bytes
-  uint64_t first = 0;   // int-range first-pos, or the suffix-length
-  uint64_t last = kMax; // int-range last-pos; kMax when open ("N-")
+  bool suffix = false;   // "-N": the last N bytes
+  uint64_t first = 0;    // int-range first-pos, or the suffix-length
+  uint64_t last = kMax;  // int-range last-pos; kMax when open ("N-")
 };
 
 // 1*DIGIT, saturating at kMax. False if `s` is empty or not all digits.

@@ -343,7 +343,8 @@ bool IpAllow::AllowedAddr(int family, const uint8_t* addr, std::string_view meth
     }
     if (!match) continue;
     bool listed = rule.all_methods;
-    for (size_t i = 0; !listed && i < rule.methods.size(); ++i) listed = http::EqualsIgnoreCase(rule.methods[i], method);
+    for (size_t i = 0; !listed && i < rule.methods.size(); ++i)
+      listed = http::EqualsIgnoreCase(rule.methods[i], method);
     return rule.action == Action::kAllow ? listed : !listed;
   }
   return false;  // no rule matches: denied

@@ -254,8 +254,13 @@ void Transaction::PrepareFill(const http::ResponseHead& head) {
       writer_.reset();  // aborts: the lease is released at once, followers fetch for themselves
       variant_writer_.reset();
     } else {
-      // Followers share this response unless it varies (theirs may differ).
-      AnnounceToFollowers(head, variant_writer_ == nullptr);
+      // Followers share this response unless it varies (theirs may differ),
+      // or its length is unknown or past what an in-flight object keeps in
+      // memory: a fill stopped midway would truncate every follower, so
+      // those fetch for themselves.
+      bool share = variant_writer_ == nullptr && head.body == http::BodyKind::kContentLength &&
+                   head.content_length <= settings().cache_max_object_size;
+      AnnounceToFollowers(head, share);
     }
   }
   cache_status_ = CacheStatusFor(fwd_, head.status, store, detail);
@@ -263,8 +268,11 @@ void Transaction::PrepareFill(const http::ResponseHead& head) {
 
 void Transaction::AnnounceToFollowers(const http::ResponseHead& head, bool share) {
   std::string announcement(kAnnouncementHeader, '\0');
+  std::string meta = share ? EncodeStoredResponse(fill_) : std::string();
+  if (share && kAnnouncementHeader + meta.size() + head.content_length > writer_->open_object()->max_buffered_bytes()) {
+    share = false;
+  }
   if (share) {
-    std::string meta = EncodeStoredResponse(fill_);
     EncodeFixed32(announcement.data(), static_cast<uint32_t>(meta.size()));
     EncodeFixed64(announcement.data() + 4,
                   head.body == http::BodyKind::kContentLength ? head.content_length : kUnknownLength);

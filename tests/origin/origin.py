@@ -25,12 +25,28 @@ Behaviour is chosen by query parameters on any path:
                  (repeatable)
   trailer=Name:Value  trailer field, with chunked=1 (repeatable)
   keepalive=0    answer with "Connection: close" and close
+  etag=VALUE     send "ETag: VALUE" (VALUE with its quotes, e.g. "v1" or
+                 W/"v1"); answer 304 (no body) when the request's
+                 If-None-Match lists VALUE (weak comparison) or is "*"
+  lm=HTTPDATE    send "Last-Modified: HTTPDATE"; answer 304 when the request
+                 has no If-None-Match and an If-Modified-Since >= HTTPDATE
 Special paths: /echo* (JSON description of the request as received; also
 any path with a segment starting "echo", so remapped paths still echo),
-/__stats (JSON counters), /__reset (zero the counters), /malformed?kind=X.
+/__stats (JSON counters), /__reset (zero the counters, modes and last
+requests), /malformed?kind=X.
+  /__mode?path=P&PARAMS  from now on, requests for path P behave as if
+                 PARAMS were in their query: each PARAMS name replaces the
+                 request's values of that name, except hdr=Name:Value, which
+                 replaces only the request's hdr fields of the same Name (and
+                 adds the others). /__mode?path=P alone clears P's mode.
+                 E.g. /__mode?path=/x&status=500 makes /x fail.
+  /__last?path=P  JSON {method, target, headers} of the last counted request
+                 for path P as received (before any mode), or null.
+/__stats, /__reset, /__mode and /__last are not counted.
 """
 
 import argparse
+import email.utils
 import hashlib
 import http.client
 import json
@@ -60,6 +76,10 @@ class BadRequest(Exception):
     """The peer sent a request that is not valid HTTP/1.1."""
 
 
+MODES = {}  # path -> {name: [values]} from /__mode; guarded by STATS.lock
+LAST = {}   # path -> last request description; guarded by STATS.lock
+
+
 class Stats:
     """Counters shared by all connection threads; every access holds lock."""
 
@@ -75,6 +95,8 @@ class Stats:
             self.bad_requests = 0  # requests the origin could not parse
             self.by_path = {}
             self.by_method = {}
+            MODES.clear()
+            LAST.clear()
 
     def snapshot(self, open_connections):
         with self.lock:
@@ -171,6 +193,16 @@ class Request:
 
     def params(self, name):
         return self.query.get(name, [])
+
+    def apply_mode(self, mode):
+        """Overrides query parameters with a /__mode entry (see the top)."""
+        for name, values in mode.items():
+            if name != "hdr":
+                self.query[name] = list(values)
+                continue
+            names = {split_field(v)[0].lower() for v in values}
+            kept = [v for v in self.query.get("hdr", []) if split_field(v)[0].lower() not in names]
+            self.query["hdr"] = kept + list(values)
 
     def wants_close(self):
         conn = self.tokens("connection")
@@ -384,9 +416,40 @@ class Response:
             sock.sendall(tail + b"\r\n")
 
 
+def _etag_opaque(tag):
+    tag = tag.strip()
+    return tag[2:] if tag.startswith("W/") else tag
+
+
+def not_modified(req):
+    """True when etag= / lm= and the request's conditionals call for a 304."""
+    etag = req.param("etag")
+    inm = req.get("If-None-Match")
+    if inm is not None:
+        if etag is None:
+            return False
+        tags = [t.strip() for t in inm.split(",")]
+        return "*" in tags or _etag_opaque(etag) in [_etag_opaque(t) for t in tags]
+    lm, ims = req.param("lm"), req.get("If-Modified-Since")
+    if lm is None or ims is None:
+        return False
+    try:
+        return email.utils.parsedate_to_datetime(ims) >= email.utils.parsedate_to_datetime(lm)
+    except (TypeError, ValueError):
+        return False
+
+
 def generated(req):
     resp = Response(req, lambda off, n: body.body_slice(req.path, off, n))
     resp.size = req.int_param("size")
+    validators = []
+    if req.param("etag") is not None:
+        validators.append(("ETag", req.param("etag")))
+    if req.param("lm") is not None:
+        validators.append(("Last-Modified", req.param("lm")))
+    resp.extra = validators + resp.extra
+    if not_modified(req):
+        resp.status = 304
     return resp
 
 
@@ -483,6 +546,21 @@ def serve_connection(sock, conn_id):
                 sock.sendall(fixed_json(req, STATS.snapshot(n_open)))
                 close_gracefully(sock)
                 return
+            if req.path in ("/__mode", "/__last"):
+                path = req.param("path", "")
+                with STATS.lock:
+                    if req.path == "/__mode":
+                        mode = {k: v for k, v in req.query.items() if k != "path"}
+                        if mode:
+                            MODES[path] = mode
+                        else:
+                            MODES.pop(path, None)
+                        doc = {"path": path, "mode": mode}
+                    else:
+                        doc = LAST.get(path)
+                sock.sendall(fixed_json(req, doc))
+                close_gracefully(sock)
+                return
             if req.path == "/__reset":
                 STATS.reset()
                 sock.sendall(fixed_json(req, {"reset": True}))
@@ -491,6 +569,12 @@ def serve_connection(sock, conn_id):
             index += 1
             count(req, not counted)
             counted = True
+            with STATS.lock:
+                LAST[req.path] = {"method": req.method, "target": req.target,
+                                  "headers": [list(h) for h in req.headers]}
+                mode = MODES.get(req.path)
+            if mode:
+                req.apply_mode(mode)
             if req.path == "/malformed":
                 sock.sendall(MALFORMED.get(req.param("kind", "garbage"), MALFORMED["garbage"]))
                 close_gracefully(sock)
