@@ -32,20 +32,6 @@ std::string Join(const std::vector<std::string>& lines) {
   return out;
 }
 
-// ip_allow.yaml: until its parser exists, only YAML syntax and the top-level
-// `ip_allow` list are checked.
-void CheckIpAllow(const std::string& path, std::vector<std::string>* problems) {
-  try {
-    YAML::Node root = YAML::LoadFile(path);
-    if (!root.IsNull() && (!root.IsMap() || !root["ip_allow"] || !root["ip_allow"].IsSequence())) {
-      problems->push_back(path + ":1: expected a top-level 'ip_allow' list");
-    }
-  } catch (const YAML::Exception& e) {
-    const std::string where = e.mark.line >= 0 ? ":" + std::to_string(e.mark.line + 1) : "";
-    problems->push_back(path + where + ": YAML syntax error: " + e.msg);
-  }
-}
-
 // storage.config (ATS syntax): `PATH [SIZE] [volume=N] [id=NAME]` per line.
 void LoadStorage(const std::string& path, std::vector<SpanConfig>* spans, std::vector<std::string>* problems) {
   std::ifstream in(path);
@@ -74,6 +60,8 @@ void LoadFiles(const std::string& dir, Config* config, std::vector<std::string>*
   if (Exists(remap)) AddProblems(config->remap.LoadFile(remap), problems);
   const std::string storage = dir + "/storage.config";
   if (Exists(storage)) LoadStorage(storage, &config->cache_spans, problems);
+  const std::string ip_allow = dir + "/ip_allow.yaml";
+  if (Exists(ip_allow)) AddProblems(IpAllow::Load(ip_allow, &config->ip_allow), problems);
 }
 
 bool IsDirectory(const std::string& dir) {
@@ -134,7 +122,6 @@ Status CheckConfigDir(const std::string& dir, std::string* report) {
   } else {
     Config config;
     LoadFiles(dir, &config, &problems);
-    if (Exists(dir + "/ip_allow.yaml")) CheckIpAllow(dir + "/ip_allow.yaml", &problems);
   }
   *report = Join(problems);
   return problems.empty() ? Status::OK() : Status::InvalidArgument(*report);

@@ -13,8 +13,8 @@
 //                  every request gets 404, which is not a config error
 //   storage.config the cache's spans (cache/storage_config.h); relative paths
 //                  start from cache.dir. No spans: Strata runs without a cache.
-// ip_allow.yaml is only checked for syntax here (YAML well-formedness) until
-// its own parser exists.
+//   ip_allow.yaml  who may use which methods (proxy/ip_allow.h); without it,
+//                  every client may use everything but PURGE (loopback only).
 //
 // Order of precedence: table defaults < records.yaml < --set < --listen
 // (which adds listeners). --origin appends a catch-all `map /` after the
@@ -30,6 +30,7 @@
 
 #include "cache/storage_config.h"
 #include "common/status.h"
+#include "proxy/ip_allow.h"
 #include "proxy/remap.h"
 #include "proxy/settings.h"
 
@@ -39,7 +40,8 @@ struct Config {
   std::string dir;  // the config directory it was read from; "" = none
   Settings settings = DefaultSettings();
   RemapTable remap;
-  std::vector<SpanConfig> cache_spans;  // storage.config, then --cache; absolute paths
+  std::vector<SpanConfig> cache_spans;    // storage.config, then --cache; absolute paths
+  IpAllow ip_allow = IpAllow::Default();  // ip_allow.yaml, or loopback-only PURGE
 };
 
 // What the command line adds on top of the files.

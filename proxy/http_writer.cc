@@ -241,6 +241,7 @@ void AppendCachedResponseHead(const std::vector<StoredField>& fields, const Cach
   for (const StoredField& field : fields) {
     std::string_view name = field.name;
     if (EqualsIgnoreCase(name, "age") || IsFramingField(name) || IsHopByHopField(name)) continue;
+    if (params.accept_ranges && EqualsIgnoreCase(name, "accept-ranges")) continue;
     if (params.not_modified) {
       // RFC 9110 §15.4.5: a 304 carries what a 200 would have among these.
       static constexpr std::string_view kNotModifiedFields[] = {
@@ -258,6 +259,7 @@ void AppendCachedResponseHead(const std::vector<StoredField>& fields, const Cach
   out->append(params.via_name);
   out->append("\r\n");
   if (!params.cache_status.empty()) AppendField(out, "Cache-Status", params.cache_status);
+  if (params.accept_ranges && !params.not_modified) out->append("Accept-Ranges: bytes\r\n");
   if (params.chunked) {
     out->append("Transfer-Encoding: chunked\r\n");
   } else if (params.send_content_length && !params.not_modified) {

@@ -81,8 +81,9 @@ struct CachedResponseParams {
   bool client_is_http10 = false;
   std::string_view via_name;
   std::string_view cache_status;
-  bool not_modified = false;  // 304: only the fields RFC 9110 §15.4.5 lists
-  bool chunked = false;       // length unknown (a collapsed follower): chunked framing
+  bool not_modified = false;   // 304: only the fields RFC 9110 §15.4.5 lists
+  bool chunked = false;        // length unknown (a collapsed follower): chunked framing
+  bool accept_ranges = false;  // "Accept-Ranges: bytes": ranges are served from the cache
 };
 void AppendCachedResponseHead(const std::vector<StoredField>& fields, const CachedResponseParams& params,
                               std::string* out);

@@ -69,6 +69,7 @@ void Transaction::EndCacheState() {
   variant_writer_.reset();
   hit_.reset();
   reading_cache_ = false;
+  pieces_.clear();
 }
 
 void Transaction::Start(const http::RequestHead& head) {
@@ -111,6 +112,16 @@ void Transaction::Start(const http::RequestHead& head) {
   cache_result_ = "-";
   cache_status_.clear();
   fwd_ = cache_ != nullptr ? http::Fwd::kMethod : http::Fwd::kNone;
+
+  // ip_allow.yaml decides which methods this client may use (PURGE only from
+  // loopback by default).
+  if (!config_->ip_allow.Allowed(session_->client_ip(), head.method)) {
+    url_.assign(head.target);
+    evbuffer_drain(session_->input(), head.head_length);
+    cache_result_ = "TCP_DENIED";
+    RespondLocally(403, "Forbidden: this method is not allowed from your address\n", "");
+    return;
+  }
 
   // The request target: origin-form, absolute-form (whose authority wins over
   // Host, RFC 9112 §3.2.2), or asterisk-form for OPTIONS.
@@ -158,6 +169,12 @@ void Transaction::Start(const http::RequestHead& head) {
     return;
   }
   url_ = remap_.origin_url;
+  if (method_ == "PURGE") {
+    evbuffer_drain(session_->input(), head.head_length);
+    alive_ = std::make_shared<Transaction*>(this);
+    Purge();
+    return;
+  }
   if (remap_.origin.scheme != "http") {
     // Never send a request meant for TLS in cleartext.
     LOG_WARNING("remap to %s: TLS to origins is not supported yet", url_.c_str());

@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 
@@ -116,6 +117,7 @@ class Transaction {
   void PrepareFill(const http::ResponseHead& head);
   void ServeStored(http::CacheStatus status, const char* result);
   void PumpCachedBody();
+  void Purge();
   void TeeToCache(evbuffer* in, size_t n);
   void CommitFill();
   void InvalidateAfterUnsafe(const http::ResponseHead& head);
@@ -188,7 +190,14 @@ class Transaction {
   std::unique_ptr<CacheWriter> variant_writer_;
   StoredResponse fill_;
   uint64_t fill_bytes_ = 0;
-  uint64_t body_offset_ = 0;  // next stored body byte to send
+  // What is left to send of a stored response: literal bytes (multipart
+  // part headers) or a range of the object.
+  struct BodyPiece {
+    std::string literal;
+    uint64_t offset = 0;
+    uint64_t length = 0;
+  };
+  std::deque<BodyPiece> pieces_;
   bool reading_cache_ = false;
   int64_t request_time_ = 0;  // when the request went to the origin
   const char* cache_result_ = "-";

@@ -15,6 +15,7 @@
 #include "common/coding.h"
 #include "common/log.h"
 #include "proxy/client_session.h"
+#include "proxy/http_range.h"
 #include "proxy/origin_pool.h"
 #include "proxy/transaction.h"
 #include "proxy/worker.h"
@@ -483,10 +484,29 @@ void Transaction::ServeStored(http::CacheStatus status, const char* result) {
   cache_status_ = http::CacheStatusValue(status);
   close_client_ = !client_keep_alive_ || session_->closing() || session_->worker()->draining() || !request_body_done_;
 
+  // Range (RFC 9110 §14) from the complete stored representation.
+  uint64_t length = hit_->length;
+  http::RangeDecision range;
+  range.kind = http::RangeDecision::Kind::kFull;
+  if (!not_modified && method_ == "GET" && stored_.status == 200) {
+    std::string_view range_value;
+    int range_fields = 0;
+    bool if_range_ok = true;
+    for (const http::Field& field : request_views_) {
+      if (http::EqualsIgnoreCase(field.name, "range")) {
+        range_value = field.value;
+        ++range_fields;
+      } else if (http::EqualsIgnoreCase(field.name, "if-range")) {
+        if_range_ok = http::IfRangeMatches(field.value, stored_info);
+      }
+    }
+    if (range_fields == 1) range = http::EvaluateRange(range_value, length, if_range_ok);
+  }
+
   http::CachedResponseParams params;
   params.status = not_modified ? 304 : stored_.status;
   params.reason = not_modified ? std::string_view() : std::string_view(stored_.reason);
-  params.content_length = hit_->length;
+  params.content_length = length;
   params.send_content_length = StatusHasBody(stored_.status);
   params.age = age;
   params.close = close_client_;
@@ -494,61 +514,142 @@ void Transaction::ServeStored(http::CacheStatus status, const char* result) {
   params.via_name = settings().via_name;
   params.cache_status = cache_status_;
   params.not_modified = not_modified;
+  params.accept_ranges = stored_.status == 200;
+  std::vector<http::StoredField> fields = stored_.fields;
+  pieces_.clear();
+  bool body = !is_head_ && !not_modified && StatusHasBody(stored_.status);
+  switch (range.kind) {
+    case http::RangeDecision::Kind::kFull:
+      if (body && length > 0) pieces_.push_back({std::string(), 0, length});
+      break;
+    case http::RangeDecision::Kind::kUnsatisfiable:
+      params.status = 416;
+      params.reason = std::string_view();
+      params.content_length = 0;
+      fields.push_back({"Content-Range", http::UnsatisfiedContentRange(length)});
+      break;
+    case http::RangeDecision::Kind::kPartial:
+      params.status = 206;
+      params.reason = std::string_view();
+      if (range.ranges.size() == 1) {
+        const http::ByteRange& r = range.ranges[0];
+        fields.push_back({"Content-Range", http::ContentRangeValue(r, length)});
+        params.content_length = r.length();
+        if (body) pieces_.push_back({std::string(), r.first, r.length()});
+      } else {
+        const std::string* type = stored_.Find("content-type");
+        http::MultipartPlan plan =
+            http::PlanMultipart(range.ranges, length, type != nullptr ? *type : "", http::MakeBoundary());
+        // The parts carry the representation's type; the response's is multipart.
+        std::erase_if(fields,
+                      [](const http::StoredField& f) { return http::EqualsIgnoreCase(f.name, "content-type"); });
+        fields.push_back({"Content-Type", plan.content_type});
+        params.content_length = plan.content_length;
+        if (body) {
+          for (const http::MultipartPlan::Part& part : plan.parts) {
+            pieces_.push_back({part.header, 0, 0});
+            pieces_.push_back({std::string(), part.range.first, part.range.length()});
+          }
+          pieces_.push_back({plan.closing, 0, 0});
+        }
+      }
+      break;
+  }
   scratch_.clear();
-  http::AppendCachedResponseHead(stored_.fields, params, &scratch_);
+  http::AppendCachedResponseHead(fields, params, &scratch_);
   WriteToClient(scratch_);
   status_ = params.status;
   response_started_ = true;
   if (const std::string* type = stored_.Find("content-type")) content_type_ = *type;
-
-  bool body = !is_head_ && !not_modified && StatusHasBody(stored_.status) && hit_->length > 0;
-  if (!body) {
-    Finish(close_client_);
-    return;
-  }
-  if (hit_->fragment_offsets.empty()) {
-    // The body is in the first Doc we already hold: the client's buffer
-    // references it, no copy.
-    evbuffer_add_reference(session_->output(), hit_->inline_data.data(), hit_->inline_data.size(), ReleaseSharedDoc,
-                           new RamCache::Bytes(hit_->first_doc));
-    bytes_to_client_ += hit_->inline_data.size();
-    Finish(close_client_);
-    return;
-  }
-  body_offset_ = 0;
   PumpCachedBody();
 }
 
+// Sends the body pieces in order: literal bytes (multipart part headers) and
+// ranges of the stored object. A small object's bytes are in the first Doc
+// we hold and are referenced, not copied; a fragmented one is read a
+// fragment at a time, only as fast as the client takes it.
 void Transaction::PumpCachedBody() {
-  if (reading_cache_ || phase_ != Phase::kServingFromCache) return;
-  if (body_offset_ >= hit_->length) {
-    Finish(close_client_);
-    return;
-  }
-  if (session_->output_full()) return;  // OnClientWritable resumes
-  reading_cache_ = true;
-  std::shared_ptr<Transaction*> alive = alive_;
-  cache_->ReadAsync(hit_, body_offset_, cache_->fragment_bytes(), executor_, [alive](Status status, std::string bytes) {
-    Transaction* self = *alive;
-    if (self == nullptr) return;
-    self->reading_cache_ = false;
-    if (!status.ok() || bytes.empty()) {
-      // The head promised the whole body: the client must see a truncated
-      // response, and the broken object goes.
-      LOG_WARNING("cache: %s: stored body unreadable at %llu (%s)", self->url_.c_str(),
-                  static_cast<unsigned long long>(self->body_offset_), status.ToString().c_str());
-      self->cache_->RemoveAsync(self->hit_->key, self->executor_, [](Status) {});
-      ClientSession* session = self->session_;
-      self->Finish(true);
-      session->Abort();
+  while (!reading_cache_ && phase_ == Phase::kServingFromCache) {
+    if (pieces_.empty()) {
+      Finish(close_client_);
       return;
     }
-    size_t n = bytes.size();
-    auto* heap = new std::string(std::move(bytes));
-    evbuffer_add_reference(self->session_->output(), heap->data(), n, ReleaseString, heap);
-    self->bytes_to_client_ += n;
-    self->body_offset_ += n;
-    self->PumpCachedBody();
+    if (session_->output_full()) return;  // OnClientWritable resumes
+    BodyPiece& piece = pieces_.front();
+    if (!piece.literal.empty()) {
+      WriteToClient(piece.literal);
+      pieces_.pop_front();
+      continue;
+    }
+    if (hit_->fragment_offsets.empty()) {
+      std::string_view slice = hit_->inline_data.substr(piece.offset, piece.length);
+      evbuffer_add_reference(session_->output(), slice.data(), slice.size(), ReleaseSharedDoc,
+                             new RamCache::Bytes(hit_->first_doc));
+      bytes_to_client_ += slice.size();
+      pieces_.pop_front();
+      continue;
+    }
+    reading_cache_ = true;
+    std::shared_ptr<Transaction*> alive = alive_;
+    uint64_t want = std::min<uint64_t>(piece.length, cache_->fragment_bytes());
+    cache_->ReadAsync(hit_, piece.offset, want, executor_, [alive](Status status, std::string bytes) {
+      Transaction* self = *alive;
+      if (self == nullptr) return;
+      self->reading_cache_ = false;
+      BodyPiece& current = self->pieces_.front();
+      if (!status.ok() || bytes.empty() || bytes.size() > current.length) {
+        // The head promised the whole body: the client must see a truncated
+        // response, and the broken object goes.
+        LOG_WARNING("cache: %s: stored body unreadable at %llu (%s)", self->url_.c_str(),
+                    static_cast<unsigned long long>(current.offset), status.ToString().c_str());
+        self->cache_->RemoveAsync(self->hit_->key, self->executor_, [](Status) {});
+        ClientSession* session = self->session_;
+        self->Finish(true);
+        session->Abort();
+        return;
+      }
+      size_t n = bytes.size();
+      auto* heap = new std::string(std::move(bytes));
+      evbuffer_add_reference(self->session_->output(), heap->data(), n, ReleaseString, heap);
+      self->bytes_to_client_ += n;
+      current.offset += n;
+      current.length -= n;
+      if (current.length == 0) self->pieces_.pop_front();
+      self->PumpCachedBody();
+    });
+  }
+}
+
+void Transaction::Purge() {
+  cache_result_ = "TCP_MISS";
+  if (cache_ == nullptr) {
+    RespondLocally(404, "Not Found: no cache is configured\n", "");
+    return;
+  }
+  phase_ = Phase::kCacheLookup;
+  std::shared_ptr<Transaction*> alive = alive_;
+  CacheKey key = UrlCacheKey(url_);
+  cache_->LookupAsync(key, executor_, [alive, key](Status status, std::shared_ptr<ObjectInfo> info) {
+    Transaction* self = *alive;
+    if (self == nullptr) return;
+    StoredResponse stored;
+    if (status.ok() && DecodeStoredResponse(info->metadata, &stored).ok() && stored.url == self->url_ &&
+        stored.kind == StoredResponse::Kind::kVariants) {
+      // Every alternate of the URL goes with it.
+      for (const std::string& variant : stored.variants) {
+        self->cache_->RemoveAsync(VariantCacheKey(self->url_, variant), self->executor_, [](Status) {});
+      }
+    }
+    self->cache_->RemoveAsync(key, self->executor_, [alive](Status removed) {
+      Transaction* self = *alive;
+      if (self == nullptr) return;
+      self->cache_result_ = removed.ok() ? "TCP_HIT" : "TCP_MISS";
+      if (removed.ok()) {
+        self->RespondLocally(200, "Purged\n", "");
+      } else {
+        self->RespondLocally(404, "Not Found: not in cache\n", "");
+      }
+    });
   });
 }
 

@@ -186,7 +186,7 @@ TEST(ConfigTest, CheckConfigDirAcceptsAGoodDirectory) {
   EXPECT_EQ(report, "");
   dir.Write("ip_allow.yaml", "allow: everyone\n");
   EXPECT_FALSE(CheckConfigDir(dir.path(), &report).ok());
-  EXPECT_EQ(report, dir.File("ip_allow.yaml") + ":1: expected a top-level 'ip_allow' list");
+  EXPECT_NE(report.find(dir.File("ip_allow.yaml") + ":1: unknown top-level key 'allow'"), std::string::npos) << report;
 }
 
 // The files shipped in etc/ must pass --check-config and load to the defaults.
