@@ -26,6 +26,10 @@ bool IsFramingField(std::string_view name) {
   return EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding");
 }
 
+bool IsTargetedCacheControl(std::string_view name) {
+  return EqualsIgnoreCase(name, "cdn-cache-control") || EqualsIgnoreCase(name, "strata-cache-control");
+}
+
 bool ShouldDrop(const std::vector<Field>& fields, std::string_view name) {
   return IsHopByHopField(name) || IsFramingField(name) || IsConnectionListed(fields, name);
 }
@@ -206,8 +210,11 @@ void AppendClientResponseHead(const ResponseHead& response, const ClientResponse
   out->append("\r\n");
   bool body_framed_by_us = params.body.kind != OutFraming::Kind::kNone;
   std::string rewritten;
+  bool has_date = false;
   for (const Field& field : response.fields) {
     if (IsHopByHopField(field.name) || IsConnectionListed(response.fields, field.name)) continue;
+    if (params.strip_targeted_cache_control && IsTargetedCacheControl(field.name)) continue;
+    has_date = has_date || EqualsIgnoreCase(field.name, "date");
     // Without a body (HEAD, 304) Content-Length describes the selected
     // representation and passes through unchanged.
     if (IsFramingField(field.name) && (body_framed_by_us || EqualsIgnoreCase(field.name, "transfer-encoding")))
@@ -220,6 +227,9 @@ void AppendClientResponseHead(const ResponseHead& response, const ClientResponse
     }
     AppendField(out, field.name, field.value);
   }
+  // RFC 9110 §6.6.1: a recipient with a clock adds the Date it received a
+  // response at, when the origin sent none.
+  if (!has_date) AppendField(out, "Date", HttpDateNow());
   AppendVia(response.version_major, response.version_minor, params.via_name, out);
   if (!params.cache_status.empty()) AppendField(out, "Cache-Status", params.cache_status);
   AppendFraming(params.body, out);
@@ -242,6 +252,7 @@ void AppendCachedResponseHead(const std::vector<StoredField>& fields, const Cach
     std::string_view name = field.name;
     if (EqualsIgnoreCase(name, "age") || IsFramingField(name) || IsHopByHopField(name)) continue;
     if (params.accept_ranges && EqualsIgnoreCase(name, "accept-ranges")) continue;
+    if (IsTargetedCacheControl(name)) continue;  // obeyed by this cache, not forwarded (RFC 9213)
     if (params.not_modified) {
       // RFC 9110 §15.4.5: a 304 carries what a 200 would have among these.
       static constexpr std::string_view kNotModifiedFields[] = {

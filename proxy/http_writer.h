@@ -65,6 +65,9 @@ struct ClientResponseParams {
   std::string_view via_name;
   const RemapTable* reverse_map = nullptr;  // rewrites Location and Content-Location
   std::string_view cache_status;            // our Cache-Status member (RFC 9211); empty = none
+  // This cache obeyed CDN-Cache-Control / Strata-Cache-Control (RFC 9213):
+  // they are not forwarded downstream.
+  bool strip_targeted_cache_control = false;
 };
 
 void AppendClientResponseHead(const ResponseHead& response, const ClientResponseParams& params, std::string* out);

@@ -516,6 +516,15 @@ void Transaction::ParseResponseHead() {
       response_parser_.Reset(is_head_);
       continue;
     }
+    if (cache_ != nullptr && revalidating_ && head.status == 304 && !Matches304(head)) {
+      // The 304 selects nothing stored (RFC 9111 §4.3.4): it must not be
+      // used; the request goes again without validators.
+      bool reusable = head.is_http11_or_later() ? !head.connection_close : head.connection_keep_alive;
+      evbuffer_drain(in, head.head_length);
+      ReleaseOrigin(reusable && evbuffer_get_length(in) == 0 && request_body_done_);
+      RetryUnconditionally();
+      return;
+    }
     if (cache_ != nullptr && OnOriginResponseForCache(head)) {
       // The cache answers (a 304 refreshed the stored response, or the
       // origin failed and a stale response may be served).
@@ -572,6 +581,7 @@ void Transaction::StartResponse(const http::ResponseHead& head) {
   params.reverse_map = &config_->remap;
   if (cache_ != nullptr && cache_status_.empty()) cache_status_ = CacheStatusFor(fwd_, head.status, false, nullptr);
   params.cache_status = cache_status_;
+  params.strip_targeted_cache_control = cache_ != nullptr;
   scratch_.clear();
   http::AppendClientResponseHead(head, params, &scratch_);
   WriteToClient(scratch_);

@@ -109,6 +109,8 @@ class Transaction {
   void StartCacheLookup(const CacheKey& key);
   void OnLookupDone(const Status& status, std::shared_ptr<ObjectInfo> info);
   void CacheMiss(http::Fwd fwd);
+  bool Matches304(const http::ResponseHead& head) const;
+  void RetryUnconditionally();
   void Revalidate();
   // Called with the origin's final response head; true when the cache took
   // the response over (a 304 refreshed the stored one, or stale-on-error).
@@ -179,6 +181,7 @@ class Transaction {
   bool cache_eligible_ = false;
   bool looked_up_variants_ = false;
   bool revalidating_ = false;
+  std::string validators_;  // the fields Revalidate() added
   bool only_if_cached_ = false;
   CacheKey lookup_key_;
   std::shared_ptr<ObjectInfo> hit_;

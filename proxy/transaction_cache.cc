@@ -10,11 +10,13 @@
 
 #include <event2/buffer.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "common/coding.h"
 #include "common/log.h"
 #include "proxy/client_session.h"
+#include "proxy/http_date.h"
 #include "proxy/http_range.h"
 #include "proxy/origin_pool.h"
 #include "proxy/transaction.h"
@@ -103,7 +105,14 @@ void Transaction::OnLookupDone(const Status& status, std::shared_ptr<ObjectInfo>
     looked_up_variants_ = true;
     known_vary_ = stored.vary;
     known_variants_ = stored.variants;
-    StartCacheLookup(VariantCacheKey(url_, http::VarySecondaryKey(stored.vary, request_views_, options)));
+    std::string secondary = http::VarySecondaryKey(stored.vary, request_views_, options);
+    // Only alternates the index lists are live: one left behind by an
+    // invalidation or a purge is never served.
+    if (std::find(stored.variants.begin(), stored.variants.end(), secondary) == stored.variants.end()) {
+      CacheMiss(http::Fwd::kVaryMiss);
+      return;
+    }
+    StartCacheLookup(VariantCacheKey(url_, secondary));
     return;
   }
   if (!stored.vary.empty() && stored.secondary_key != http::VarySecondaryKey(stored.vary, request_views_, options)) {
@@ -162,11 +171,31 @@ void Transaction::Revalidate() {
   fwd_ = evaluation_.forced_by_request ? http::Fwd::kRequest : http::Fwd::kStale;
   std::vector<http::StoredField> validators;
   http::AddValidators(http::FieldViews(stored_.fields), &validators);
-  std::string extra;
+  validators_.clear();
   for (const http::StoredField& field : validators) {
-    extra.append(field.name).append(": ").append(field.value).append("\r\n");
+    validators_.append(field.name).append(": ").append(field.value).append("\r\n");
   }
-  origin_head_.insert(origin_head_.size() - 2, extra);  // before the head's final CRLF
+  origin_head_.insert(origin_head_.size() - 2, validators_);  // before the head's final CRLF
+  ConnectToOrigin();
+}
+
+bool Transaction::Matches304(const http::ResponseHead& head) const {
+  std::vector<http::Field> views = http::FieldViews(stored_.fields);
+  http::StoredInfo stored_info{stored_.status, views, stored_.request_time, stored_.response_time};
+  return !http::SelectStoredFor304(head.fields, std::span<const http::StoredInfo>(&stored_info, 1)).empty();
+}
+
+void Transaction::RetryUnconditionally() {
+  revalidating_ = false;
+  size_t at = origin_head_.find(validators_);
+  if (!validators_.empty() && at != std::string::npos) origin_head_.erase(at, validators_.size());
+  validators_.clear();
+  hit_.reset();
+  phase_ = Phase::kIdle;
+  got_response_bytes_ = false;
+  if (method_ == "GET" && writer_ == nullptr) {
+    cache_->OpenWrite(UrlCacheKey(url_), &writer_, nullptr, Stripe::WaitMode::kFail);
+  }
   ConnectToOrigin();
 }
 
@@ -235,6 +264,12 @@ void Transaction::PrepareFill(const http::ResponseHead& head) {
       fill_.status = head.status;
       fill_.reason.assign(head.reason);
       fill_.fields = http::FieldsToStore(head.fields, decision.strip_fields);
+      int64_t date;
+      if (!http::DateField(head.fields, "date", &date)) {
+        // RFC 9110 §6.6.1: stored with the time it was received.
+        std::erase_if(fill_.fields, [](const http::StoredField& f) { return http::EqualsIgnoreCase(f.name, "date"); });
+        fill_.fields.push_back({"Date", http::FormatHttpDate(response.response_time)});
+      }
       fill_.request_time = request_time_;
       fill_.response_time = response.response_time;
       fill_bytes_ = 0;
