@@ -194,7 +194,7 @@ Status CacheWriter::WriteFragment(std::string_view data) {
   std::string doc(DocSize(0, data.size()), '\0');
   EncodeDoc(fields, {}, data, doc.data());
   DirEntry entry;
-  Status s = stripe.Append(key, doc, /*head=*/false, wait_, &entry);
+  Status s = stripe.Append(key, doc, /*head=*/false, wait_, &entry, pinned_);
   if (!s.ok()) return s;
   placed_.push_back({&stripe, key, entry});
   return Status::OK();
@@ -231,7 +231,7 @@ Status CacheWriter::Commit(std::string_view metadata) {
   std::string doc(DocSize(meta.size(), data.size()), '\0');
   EncodeDoc(fields, meta, data, doc.data());
   // Inserting the first Doc is what makes the object visible: last.
-  Status s = stripe_->Append(key_, doc, /*head=*/true, wait_, nullptr);
+  Status s = stripe_->Append(key_, doc, /*head=*/true, wait_, nullptr, pinned_);
   if (!s.ok()) {
     Abort();
     return s;

@@ -113,6 +113,8 @@ class CacheWriter {
 
   // For readers following this write.
   const std::shared_ptr<OpenObject>& open_object() const { return lease_.object(); }
+  // Protects the object's directory entries from eviction (pin-in-cache).
+  void set_pinned(bool pinned) { pinned_ = pinned; }
   uint64_t bytes_written() const { return written_; }
 
  private:
@@ -138,6 +140,7 @@ class CacheWriter {
   };
   std::vector<Placed> placed_;
   bool finished_ = false;
+  bool pinned_ = false;
 };
 
 class Cache {

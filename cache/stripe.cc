@@ -122,7 +122,8 @@ Status Stripe::ReserveLocked(std::unique_lock<std::mutex>& lock, uint64_t bytes,
   }
 }
 
-Status Stripe::Append(const CacheKey& key, std::string_view doc, bool head, WaitMode wait, DirEntry* entry) {
+Status Stripe::Append(const CacheKey& key, std::string_view doc, bool head, WaitMode wait, DirEntry* entry,
+                      bool pinned) {
   if (doc.empty() || doc.size() % kBlockBytes != 0 || doc.size() > agg_capacity_) {
     return Status::InvalidArgument("Doc of " + std::to_string(doc.size()) + " bytes does not fit stripe " +
                                    std::to_string(id_));
@@ -142,6 +143,7 @@ Status Stripe::Append(const CacheKey& key, std::string_view doc, bool head, Wait
   location.offset_blocks = offset_blocks;
   location.size_bytes = doc.size();
   location.head = head;
+  location.pinned = pinned;
   DirEntry inserted;
   s = dir_->Insert(key, location, &inserted);
   if (!s.ok()) return s;

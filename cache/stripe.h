@@ -107,7 +107,10 @@ class Stripe {
   uint64_t max_doc_bytes() const { return agg_capacity_; }
 
   // Places an encoded Doc (a multiple of 512 bytes) and inserts its entry.
-  Status Append(const CacheKey& key, std::string_view doc, bool head, WaitMode wait, DirEntry* entry);
+  // `pinned`: the directory never evicts the entry to make room (it is
+  // still overwritten when the write position wraps onto it).
+  Status Append(const CacheKey& key, std::string_view doc, bool head, WaitMode wait, DirEntry* entry,
+                bool pinned = false);
 
   // Candidates for key: valid entries whose head flag equals `head`.
   void Probe(const CacheKey& key, bool head, std::vector<DirEntry>* out) const;

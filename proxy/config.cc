@@ -60,6 +60,8 @@ void LoadFiles(const std::string& dir, Config* config, std::vector<std::string>*
   if (Exists(remap)) AddProblems(config->remap.LoadFile(remap), problems);
   const std::string storage = dir + "/storage.config";
   if (Exists(storage)) LoadStorage(storage, &config->cache_spans, problems);
+  const std::string cache_rules = dir + "/cache.config";
+  if (Exists(cache_rules)) AddProblems(config->cache_rules.LoadFile(cache_rules), problems);
   const std::string ip_allow = dir + "/ip_allow.yaml";
   if (Exists(ip_allow)) AddProblems(IpAllow::Load(ip_allow, &config->ip_allow), problems);
 }

@@ -13,6 +13,7 @@
 //                  every request gets 404, which is not a config error
 //   storage.config the cache's spans (cache/storage_config.h); relative paths
 //                  start from cache.dir. No spans: Strata runs without a cache.
+//   cache.config   per-URL caching rules (proxy/cache_rules.h)
 //   ip_allow.yaml  who may use which methods (proxy/ip_allow.h); without it,
 //                  every client may use everything but PURGE (loopback only).
 //
@@ -30,6 +31,7 @@
 
 #include "cache/storage_config.h"
 #include "common/status.h"
+#include "proxy/cache_rules.h"
 #include "proxy/ip_allow.h"
 #include "proxy/remap.h"
 #include "proxy/settings.h"
@@ -42,6 +44,7 @@ struct Config {
   RemapTable remap;
   std::vector<SpanConfig> cache_spans;    // storage.config, then --cache; absolute paths
   IpAllow ip_allow = IpAllow::Default();  // ip_allow.yaml, or loopback-only PURGE
+  CacheRules cache_rules;                 // cache.config
 };
 
 // What the command line adds on top of the files.

@@ -190,7 +190,15 @@ void Transaction::Start(const http::RequestHead& head) {
   params.host_header = settings().preserve_host && !host.empty() ? host : remap_.origin_host_header;
   params.via_name = settings().via_name;
   params.client_ip = settings().insert_x_forwarded_for ? std::string_view(session_->client_ip()) : std::string_view();
-  cache_eligible_ = CacheEligible(head);
+  rewritten_.clear();
+  rule_actions_ = CacheRuleActions();
+  if (cache_ != nullptr) {
+    std::string_view path = remap_.origin_path;
+    rule_actions_ = config_->cache_rules.Match(remap_.origin.scheme, remap_.origin.host, remap_.origin.port,
+                                               path.substr(0, path.find('?')), url_, method_);
+  }
+  cache_eligible_ = CacheEligible(head) && !rule_actions_.never_cache;
+  if (rule_actions_.never_cache) fwd_ = http::Fwd::kBypass;
   std::string normalized_accept_encoding;
   if (cache_eligible_) {
     KeepRequestFields(head);

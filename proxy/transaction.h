@@ -117,6 +117,8 @@ class Transaction {
   bool OnOriginResponseForCache(const http::ResponseHead& head);
   bool ServeStaleOnError(int origin_status);
   void PrepareFill(const http::ResponseHead& head);
+  // The origin's response fields as cache.config rules make the cache see them.
+  std::vector<http::Field> FieldsUnderRules(const std::vector<http::Field>& fields, bool storable_anyway);
   void ServeStored(http::CacheStatus status, const char* result);
   void PumpCachedBody();
   void Purge();
@@ -179,6 +181,8 @@ class Transaction {
   std::vector<http::StoredField> request_fields_;  // owned copy for decisions after Start
   std::vector<http::Field> request_views_;
   bool cache_eligible_ = false;
+  CacheRuleActions rule_actions_;      // cache.config for this URL
+  std::deque<std::string> rewritten_;  // field values rewritten by rules (stable storage)
   bool looked_up_variants_ = false;
   bool revalidating_ = false;
   std::string validators_;  // the fields Revalidate() added

@@ -62,7 +62,46 @@ http::RequestInfo Transaction::RequestInfoForPolicy() const {
   return info;
 }
 
-http::PolicyOptions Transaction::PolicyOptionsFromSettings() const { return http::PolicyOptions(); }
+http::PolicyOptions Transaction::PolicyOptionsFromSettings() const {
+  http::PolicyOptions options;
+  options.ignore_client_no_cache = rule_actions_.ignore_client_no_cache;
+  return options;
+}
+
+// cache.config acts by editing what the cache sees of the response: a forced
+// lifetime becomes our own targeted field, Strata-Cache-Control: max-age=N,
+// which RFC 9213 ranks above Cache-Control and Expires; ignore-server-no-cache
+// drops no-cache from Cache-Control.
+std::vector<http::Field> Transaction::FieldsUnderRules(const std::vector<http::Field>& fields, bool storable_anyway) {
+  std::optional<int64_t> lifetime = rule_actions_.ttl_in_cache;
+  if (!lifetime.has_value() && storable_anyway) lifetime = rule_actions_.revalidate;
+  if (!lifetime.has_value() && !rule_actions_.ignore_server_no_cache) return fields;
+  std::vector<http::Field> out;
+  for (const http::Field& field : fields) {
+    if (lifetime.has_value() && (http::EqualsIgnoreCase(field.name, "strata-cache-control") ||
+                                 http::EqualsIgnoreCase(field.name, "cdn-cache-control"))) {
+      continue;
+    }
+    if (rule_actions_.ignore_server_no_cache && http::EqualsIgnoreCase(field.name, "cache-control")) {
+      std::string kept;
+      http::ForEachListElement(field.value, [&kept](std::string_view element) {
+        std::string_view name = element.substr(0, element.find('='));
+        if (http::EqualsIgnoreCase(name, "no-cache")) return;
+        if (!kept.empty()) kept.append(", ");
+        kept.append(element);
+      });
+      rewritten_.push_back(std::move(kept));
+      out.push_back({field.name, rewritten_.back()});
+      continue;
+    }
+    out.push_back(field);
+  }
+  if (lifetime.has_value()) {
+    rewritten_.push_back("max-age=" + std::to_string(*lifetime));
+    out.push_back({"Strata-Cache-Control", rewritten_.back()});
+  }
+  return out;
+}
 
 std::string Transaction::CacheStatusFor(http::Fwd fwd, int fwd_status, bool stored, const char* detail) const {
   http::CacheStatus status;
@@ -247,10 +286,16 @@ void Transaction::PrepareFill(const http::ResponseHead& head) {
   if (writer_ != nullptr) {
     http::StoreDecision decision;
     http::PolicyOptions options = PolicyOptionsFromSettings();
-    http::ResponseInfo response{head.status, head.fields, request_time_, Now()};
+    // ttl-in-cache forces storing; revalidate only sets the lifetime of what
+    // the origin lets us store.
+    std::vector<http::Field> fields = FieldsUnderRules(head.fields, /*storable_anyway=*/false);
+    http::ResponseInfo response{head.status, fields, request_time_, Now()};
     http::IsStorable(RequestInfoForPolicy(), response, options, &decision);
+    if (decision.store && rule_actions_.revalidate.has_value() && !rule_actions_.ttl_in_cache.has_value()) {
+      fields = FieldsUnderRules(head.fields, /*storable_anyway=*/true);
+    }
     std::vector<std::string> vary;
-    bool vary_ok = http::VaryFieldNames(head.fields, &vary);
+    bool vary_ok = http::VaryFieldNames(fields, &vary);
     if (!decision.store) {
       detail = http::StoreReasonName(decision.reason);
     } else if (decision.vary_star || !vary_ok) {
@@ -263,7 +308,7 @@ void Transaction::PrepareFill(const http::ResponseHead& head) {
       fill_.url = url_;
       fill_.status = head.status;
       fill_.reason.assign(head.reason);
-      fill_.fields = http::FieldsToStore(head.fields, decision.strip_fields);
+      fill_.fields = http::FieldsToStore(fields, decision.strip_fields);
       int64_t date;
       if (!http::DateField(head.fields, "date", &date)) {
         // RFC 9110 §6.6.1: stored with the time it was received.
@@ -290,6 +335,10 @@ void Transaction::PrepareFill(const http::ResponseHead& head) {
       writer_.reset();  // aborts: the lease is released at once, followers fetch for themselves
       variant_writer_.reset();
     } else {
+      if (rule_actions_.pin_in_cache.has_value()) {  // cache.config pin-in-cache
+        writer_->set_pinned(true);
+        if (variant_writer_ != nullptr) variant_writer_->set_pinned(true);
+      }
       // Followers share this response unless it varies (theirs may differ),
       // or its length is unknown or past what an in-flight object keeps in
       // memory: a fill stopped midway would truncate every follower, so
