@@ -281,7 +281,7 @@ Status Cache::UpdateMetadata(const ObjectInfo& info, std::string_view metadata, 
 
 // --- Reading ---
 
-Status Cache::ReadFirstDoc(Stripe& stripe, const CacheKey& key, ObjectInfo* info) {
+Status Cache::ReadFirstDoc(Stripe& stripe, const CacheKey& key, ObjectInfo* info, bool memory_only) {
   std::vector<DirEntry> candidates;
   stripe.Probe(key, /*head=*/true, &candidates);
   RamCache::Bytes best;
@@ -289,7 +289,9 @@ Status Cache::ReadFirstDoc(Stripe& stripe, const CacheKey& key, ObjectInfo* info
   DocHeaderFields best_header;
   for (const DirEntry& candidate : candidates) {
     RamCache::Bytes doc;
-    if (!stripe.ReadDoc(key, candidate, &doc).ok()) continue;
+    Status read = memory_only ? stripe.ReadDocFromMemory(key, candidate, &doc) : stripe.ReadDoc(key, candidate, &doc);
+    if (read.kind() == Status::Kind::kBusy) return read;
+    if (!read.ok()) continue;
     DocHeaderFields header;
     std::string_view meta, data;
     if (!ViewVerifiedDoc(doc, &header, &meta, &data).ok() || !(header.flags & kDocHead)) continue;
@@ -427,6 +429,19 @@ Status Cache::Scan(const std::function<bool(const ObjectInfo&)>& fn) {
 // caller's executor. ---
 
 void Cache::LookupAsync(const CacheKey& key, Executor* executor, LookupCallback done) {
+  // The dispatcher: a lookup that memory answers (no candidate in the
+  // directory, or every candidate in the RAM cache or a pending buffer)
+  // completes on the caller's executor without a trip through the I/O
+  // threads, whose wake-up would cost more than the lookup itself. Only a
+  // disk read goes to the pool.
+  auto info = std::make_shared<ObjectInfo>();
+  Status s = ReadFirstDoc(StripeFor(key), key, info.get(), /*memory_only=*/true);
+  if (s.kind() != Status::Kind::kBusy) {
+    lookups_.fetch_add(1, std::memory_order_relaxed);
+    if (s.ok()) lookup_hits_.fetch_add(1, std::memory_order_relaxed);
+    executor->Post([done = std::move(done), s, info]() { done(s, s.ok() ? info : nullptr); });
+    return;
+  }
   io_->Submit([this, key, executor, done = std::move(done)]() mutable {
     auto info = std::make_shared<ObjectInfo>();
     Status s = Lookup(key, info.get());

@@ -208,7 +208,8 @@ class Cache {
   friend class CacheWriter;
   Cache() = default;
   void FlusherLoop();
-  Status ReadFirstDoc(Stripe& stripe, const CacheKey& key, ObjectInfo* info);
+  // memory_only: Busy as soon as a candidate would need a disk read.
+  Status ReadFirstDoc(Stripe& stripe, const CacheKey& key, ObjectInfo* info, bool memory_only = false);
 
   CacheOptions options_;
   uint64_t fragment_bytes_ = 0;

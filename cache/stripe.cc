@@ -240,11 +240,17 @@ Status Stripe::ReadDoc(const CacheKey& key, const DirEntry& entry, RamCache::Byt
   return ReadVerified(&key, entry, doc, &found);
 }
 
+Status Stripe::ReadDocFromMemory(const CacheKey& key, const DirEntry& entry, RamCache::Bytes* doc) {
+  CacheKey found;
+  return ReadVerified(&key, entry, doc, &found, /*memory_only=*/true);
+}
+
 Status Stripe::ReadDocAt(const DirEntry& entry, RamCache::Bytes* doc, CacheKey* key) {
   return ReadVerified(nullptr, entry, doc, key);
 }
 
-Status Stripe::ReadVerified(const CacheKey* expected, const DirEntry& entry, RamCache::Bytes* doc, CacheKey* key) {
+Status Stripe::ReadVerified(const CacheKey* expected, const DirEntry& entry, RamCache::Bytes* doc, CacheKey* key,
+                            bool memory_only) {
   if (expected != nullptr) {
     RamKey ram_key;
     bool valid;
@@ -266,6 +272,7 @@ Status Stripe::ReadVerified(const CacheKey* expected, const DirEntry& entry, Ram
     from_buffer = CopyFromBuffersLocked(entry.offset(), entry.approx_size_bytes(), &bytes);
     if (from_buffer) ++stats_.reads_from_buffer;
   }
+  if (!from_buffer && memory_only) return Status::Busy("on disk");
   if (!from_buffer) {
     Status s = ReadFromDisk(entry.offset(), entry.approx_size_bytes(), &bytes);
     std::lock_guard<std::mutex> lock(mu_);
@@ -287,6 +294,9 @@ Status Stripe::ReadVerified(const CacheKey* expected, const DirEntry& entry, Ram
   DocView view;
   Status s = DecodeDoc(bytes.data(), bytes.size(), want, &view);
   if (s.kind() == Status::Kind::kCorruption) {
+    // The write position may have passed over the Doc while it was read: that
+    // is an overwritten object (a miss), not a damaged one.
+    if (!dir_->IsValid(entry)) return Status::NotFound("Doc was overwritten while it was read");
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.crc_failures;

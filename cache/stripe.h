@@ -120,6 +120,10 @@ class Stripe {
   // entry is removed and counted); IOError: the disk failed.
   Status ReadDoc(const CacheKey& key, const DirEntry& entry, RamCache::Bytes* doc);
 
+  // The same, answered only from memory (RAM cache or a pending buffer);
+  // Busy when the Doc would have to come from the disk.
+  Status ReadDocFromMemory(const CacheKey& key, const DirEntry& entry, RamCache::Bytes* doc);
+
   // The same for an entry whose key is not known (scans): the key is taken
   // from the Doc header and the Doc verified against it.
   Status ReadDocAt(const DirEntry& entry, RamCache::Bytes* doc, CacheKey* key);
@@ -155,7 +159,8 @@ class Stripe {
   // offset counts blocks since the stripe was opened: pass * data_blocks +
   // offset.
   bool RamKeyLocked(const CacheKey& key, const DirEntry& entry, RamKey* out) const;
-  Status ReadVerified(const CacheKey* expected, const DirEntry& entry, RamCache::Bytes* doc, CacheKey* key);
+  Status ReadVerified(const CacheKey* expected, const DirEntry& entry, RamCache::Bytes* doc, CacheKey* key,
+                      bool memory_only = false);
   bool CopyFromBuffersLocked(uint64_t offset_blocks, uint64_t bytes, std::string* out);
   Status ReadFromDisk(uint64_t offset_blocks, uint64_t bytes, std::string* out) const;
   Status SaveDirectory(uint64_t serial);

@@ -125,7 +125,7 @@ const SettingDef kTable[] = {
      .min = 1, .max = kDay, .reloadable = true,
      .help = "Longest pause in a body transfer, in either direction, before the transaction is aborted."},
 
-    {.name = "origin.max_idle_per_origin", .default_text = "32", .field = &S::origin_max_idle_per_origin,
+    {.name = "origin.max_idle_per_origin", .default_text = "128", .field = &S::origin_max_idle_per_origin,
      .min = 0, .max = 10000, .reloadable = true,
      .help = "Idle keep-alive connections kept per origin, per worker thread; 0 = no pooling."},
     {.name = "origin.idle_timeout", .default_text = "30s", .field = &S::origin_idle_timeout,

@@ -63,7 +63,7 @@ TEST(SettingsTest, DefaultsMatchTheSpecification) {
   EXPECT_EQ(s.origin_connect_timeout, milliseconds(5000));
   EXPECT_EQ(s.origin_first_byte_timeout, milliseconds(30000));
   EXPECT_EQ(s.transfer_idle_timeout, milliseconds(30000));
-  EXPECT_EQ(s.origin_max_idle_per_origin, 32);
+  EXPECT_EQ(s.origin_max_idle_per_origin, 128);
   EXPECT_EQ(s.origin_idle_timeout, milliseconds(30000));
   EXPECT_EQ(s.origin_retries, 1);
   EXPECT_TRUE(s.access_log_enabled);
