@@ -166,6 +166,10 @@ const SettingDef kTable[] = {
      .min = 1, .max = 64, .reloadable = true,
      .help = "Most alternates (responses that Vary) kept per URL; the oldest goes first."},
 
+    {.name = "cache.range_miss_fill", .default_text = "true", .field = &S::cache_range_miss_fill,
+     .reloadable = true,
+     .help = "After a Range request misses, fetch the whole object in the background so later ranges hit."},
+
     {.name = "log.dir", .default_text = "", .field = &S::log_dir,
      .help = "Directory for log files; empty = the daemon's default."},
     {.name = "log.access.enabled", .default_text = "true", .field = &S::access_log_enabled,

@@ -85,6 +85,7 @@ struct Settings {
   bool cache_reinitialize = false;
   uint64_t cache_max_object_size = 0;  // larger responses are streamed, not stored
   int cache_max_alternates = 0;        // Vary alternates kept per URL
+  bool cache_range_miss_fill = false;  // a Range miss fills the whole object in the background
 
   bool operator==(const Settings&) const = default;
 };

@@ -202,6 +202,8 @@ void Transaction::Start(const http::RequestHead& head) {
   std::string normalized_accept_encoding;
   if (cache_eligible_) {
     KeepRequestFields(head);
+    client_host_.assign(host);
+    client_path_.assign(path);
     http::PolicyOptions options = PolicyOptionsFromSettings();
     only_if_cached_ = http::ParseCacheControl(request_views_).only_if_cached;
     params.strip_cache_conditionals = true;

@@ -122,6 +122,11 @@ class Transaction {
   void ServeStored(http::CacheStatus status, const char* result);
   void PumpCachedBody();
   void Purge();
+  // A request for this URL run in the background by the worker (see
+  // Worker::StartBackgroundRequest): `revalidate` forces validation of the
+  // stored response; otherwise it fetches the whole object (no Range).
+  void StartBackground(bool revalidate);
+  bool HasRequestField(std::string_view name) const;
   void TeeToCache(evbuffer* in, size_t n);
   void CommitFill();
   void InvalidateAfterUnsafe(const http::ResponseHead& head);
@@ -181,7 +186,9 @@ class Transaction {
   std::vector<http::StoredField> request_fields_;  // owned copy for decisions after Start
   std::vector<http::Field> request_views_;
   bool cache_eligible_ = false;
-  CacheRuleActions rule_actions_;      // cache.config for this URL
+  CacheRuleActions rule_actions_;  // cache.config for this URL
+  std::string client_host_;        // the client's view of the URL, for background requests
+  std::string client_path_;
   std::deque<std::string> rewritten_;  // field values rewritten by rules (stable storage)
   bool looked_up_variants_ = false;
   bool revalidating_ = false;

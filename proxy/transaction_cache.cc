@@ -164,9 +164,12 @@ void Transaction::OnLookupDone(const Status& status, std::shared_ptr<ObjectInfo>
   http::StoredInfo stored_info{stored_.status, views, stored_.request_time, stored_.response_time};
   evaluation_ = http::EvaluateStored(RequestInfoForPolicy(), stored_info, Now(), options);
   switch (evaluation_.usability) {
+    case http::Usability::kStaleMayServeWhileRevalidate:
+      // RFC 5861 §3: serve the stale response now, revalidate behind it.
+      StartBackground(/*revalidate=*/true);
+      [[fallthrough]];
     case http::Usability::kFresh:
-    case http::Usability::kStaleMayServe:
-    case http::Usability::kStaleMayServeWhileRevalidate: {
+    case http::Usability::kStaleMayServe: {
       http::CacheStatus hit;
       hit.hit = true;
       hit.ttl = evaluation_.ttl;
@@ -190,6 +193,14 @@ void Transaction::CacheMiss(http::Fwd fwd) {
   fwd_ = fwd;
   if (only_if_cached_) {
     RespondLocally(504, "Gateway Timeout: not in cache (only-if-cached)\n", "");
+    return;
+  }
+  if (method_ == "GET" && HasRequestField("range")) {
+    // A Range miss is answered by the origin's 206 (not stored); the whole
+    // object is fetched behind it so later ranges hit. It does not take the
+    // fill lease, which the background fetch needs.
+    if (settings().cache_range_miss_fill) StartBackground(/*revalidate=*/false);
+    ConnectToOrigin();
     return;
   }
   if (method_ == "GET" && follow_ == nullptr) {
@@ -702,6 +713,46 @@ void Transaction::PumpCachedBody() {
       self->PumpCachedBody();
     });
   }
+}
+
+bool Transaction::HasRequestField(std::string_view name) const {
+  for (const http::Field& field : request_views_) {
+    if (http::EqualsIgnoreCase(field.name, name)) return true;
+  }
+  return false;
+}
+
+void Transaction::StartBackground(bool revalidate) {
+  if (client_host_.empty()) return;  // an HTTP/1.0 request without Host: no URL to ask again
+  // The same request as the client's (so Vary selects the same alternate),
+  // without what would change its meaning: conditionals, Range, the client's
+  // own cache directives, connection fields.
+  static constexpr std::string_view kDropped[] = {"host",
+                                                  "range",
+                                                  "if-range",
+                                                  "if-match",
+                                                  "if-none-match",
+                                                  "if-modified-since",
+                                                  "if-unmodified-since",
+                                                  "cache-control",
+                                                  "pragma",
+                                                  "connection",
+                                                  "keep-alive",
+                                                  "te",
+                                                  "upgrade",
+                                                  "expect",
+                                                  "content-length",
+                                                  "transfer-encoding",
+                                                  "proxy-connection"};
+  std::string request = "GET http://" + client_host_ + client_path_ + " HTTP/1.1\r\nHost: " + client_host_ + "\r\n";
+  for (const http::StoredField& field : request_fields_) {
+    bool dropped = false;
+    for (std::string_view name : kDropped) dropped = dropped || http::EqualsIgnoreCase(field.name, name);
+    if (!dropped) request.append(field.name).append(": ").append(field.value).append("\r\n");
+  }
+  if (revalidate) request.append("Cache-Control: max-age=0\r\n");
+  request.append("Connection: close\r\n\r\n");
+  session_->worker()->StartBackgroundRequest((revalidate ? "revalidate " : "fill ") + url_, request);
 }
 
 void Transaction::Purge() {

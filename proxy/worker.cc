@@ -1,5 +1,6 @@
 #include "proxy/worker.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -45,6 +46,11 @@ Worker::Worker(int index, std::shared_ptr<const Config> config, const AccessLog*
 
 Worker::~Worker() {
   DestroySessions();
+  for (auto& [key, sink] : background_) {
+    bufferevent_free(sink->bev);
+    delete sink;
+  }
+  background_.clear();
   for (evconnlistener* listener : listeners_) evconnlistener_free(listener);
   origin_pool_.reset();
   executor_.reset();
@@ -159,6 +165,42 @@ void Worker::OnAcceptRetry(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<Worker*>(arg);
   if (self->draining_) return;
   for (evconnlistener* listener : self->listeners_) evconnlistener_enable(listener);
+}
+
+bool Worker::StartBackgroundRequest(const std::string& dedup_key, const std::string& request) {
+  if (draining_ || background_.count(dedup_key) != 0) return false;
+  evutil_socket_t fds[2];
+  if (evutil_socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) return false;
+  evutil_make_socket_nonblocking(fds[0]);
+  evutil_make_socket_nonblocking(fds[1]);
+  evutil_make_socket_closeonexec(fds[0]);
+  evutil_make_socket_closeonexec(fds[1]);
+  // The session sees the request as coming from this host.
+  sockaddr_in self{};
+  self.sin_family = AF_INET;
+  self.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  auto* session = new ClientSession(this, fds[0], reinterpret_cast<sockaddr*>(&self), sizeof(self));
+  sessions_.push_back(*session);
+  session->Start();
+  auto* sink = new BackgroundSink{this, bufferevent_socket_new(base_, fds[1], BEV_OPT_CLOSE_ON_FREE), dedup_key};
+  bufferevent_setcb(sink->bev, OnSinkRead, nullptr, OnSinkEvent, sink);
+  bufferevent_write(sink->bev, request.data(), request.size());
+  bufferevent_enable(sink->bev, EV_READ | EV_WRITE);
+  background_.emplace(dedup_key, sink);
+  return true;
+}
+
+// The response is not wanted: what matters is what the request did to the cache.
+void Worker::OnSinkRead(bufferevent* bev, void*) {
+  evbuffer* in = bufferevent_get_input(bev);
+  evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+void Worker::OnSinkEvent(bufferevent*, short, void* arg) {
+  auto* sink = static_cast<BackgroundSink*>(arg);
+  sink->worker->background_.erase(sink->key);
+  bufferevent_free(sink->bev);
+  delete sink;
 }
 
 void Worker::RemoveSession(ClientSession* session) {

@@ -9,6 +9,7 @@
 // last session is gone or the grace period is over.
 #pragma once
 
+#include <event2/bufferevent.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -18,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "cache/cache.h"
@@ -64,6 +66,15 @@ class Worker {
   // Called by sessions when they end.
   void RemoveSession(ClientSession* session);
 
+  // Runs `request` (a complete request head ending in "Connection: close")
+  // through this worker's own request path, as a client on this host would,
+  // and discards the response: stale-while-revalidate revalidations and the
+  // whole-object fill after a Range miss. The request goes over a socketpair
+  // to a session of this worker, so it takes exactly the path of a real one
+  // (remap, cache, collapsed forwarding). False when one with the same
+  // `dedup_key` is already running here.
+  bool StartBackgroundRequest(const std::string& dedup_key, const std::string& request);
+
  private:
   static void OnAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* addr, int len, void* arg);
   static void OnAcceptError(evconnlistener* listener, void* arg);
@@ -89,6 +100,14 @@ class Worker {
   event* flush_timer_ = nullptr;
   event* accept_retry_timer_ = nullptr;
   boost::intrusive::list<ClientSession> sessions_;
+  struct BackgroundSink {
+    Worker* worker;
+    bufferevent* bev;
+    std::string key;
+  };
+  static void OnSinkRead(bufferevent* bev, void* arg);
+  static void OnSinkEvent(bufferevent* bev, short events, void* arg);
+  std::unordered_map<std::string, BackgroundSink*> background_;  // by dedup key
   bool draining_ = false;
   std::thread thread_;
 };
