@@ -38,6 +38,10 @@ bool IsConnectionListed(const std::vector<Field>& fields, std::string_view name)
 
 std::string_view ReasonPhrase(int status);
 
+// Whether a response with this status carries content (RFC 9110 §6.4.1: not
+// 1xx, 204 or 304).
+inline bool StatusHasBody(int status) { return !(status < 200 || status == 204 || status == 304); }
+
 // The current time as an IMF-fixdate, recomputed at most once a second per thread.
 std::string_view HttpDateNow();
 
