@@ -4,6 +4,8 @@
 //
 // PosixEnv (Env::Default()) uses pread/pwrite on file descriptors. Files are
 // opened read-write (or read-only for offline tools) and never moved.
+// Env::IoUring() (env_uring.cc) opens files the same way and moves the data
+// path (Read, Write, Sync) to io_uring.
 //
 // Thread-safety: an Env and its RandomRWFile objects are safe to use from
 // several threads at once (pread/pwrite at explicit offsets share no state).
@@ -37,6 +39,11 @@ class Env {
   virtual ~Env() = default;
 
   static Env* Default();
+  // The process-wide io_uring Env (env_uring.cc, cache.io_engine=io_uring),
+  // or nullptr with *status saying why: built without liburing, or the
+  // kernel (or a seccomp policy) refuses io_uring_setup. Never owned by the
+  // caller.
+  static Env* IoUring(Status* status);
 
   struct OpenOptions {
     bool read_only = false;

@@ -109,15 +109,25 @@ Status Server::OpenCache() {
   options.ram_cache_bytes = settings.cache_ram_size;
   options.io_threads = static_cast<size_t>(settings.cache_io_threads);
   options.reinitialize = settings.cache_reinitialize;
+  if (settings.cache_io_engine == "io_uring") {
+    Status engine = Status::OK();
+    options.env = Env::IoUring(&engine);
+    if (options.env == nullptr) {
+      return Status::InvalidArgument("cache.io_engine=io_uring is not available: " + engine.message());
+    }
+  }
   auto started = std::chrono::steady_clock::now();
   Status s = Cache::Open(options, &cache_);
   if (!s.ok()) return Status::InvalidArgument("cannot open the cache:\n" + s.message());
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   uint64_t data_bytes = 0;
   for (size_t i = 0; i < cache_->stripe_count(); ++i) data_bytes += cache_->stripe(i).layout().data_bytes;
-  LOG_INFO("cache: %zu span(s), %zu stripe(s), %llu MiB of data area, RAM cache %llu MiB, opened in %lld ms",
-           config_->cache_spans.size(), cache_->stripe_count(), static_cast<unsigned long long>(data_bytes >> 20),
-           static_cast<unsigned long long>(settings.cache_ram_size >> 20), static_cast<long long>(took.count()));
+  LOG_INFO(
+      "cache: %zu span(s), %zu stripe(s), %llu MiB of data area, RAM cache %llu MiB, I/O engine %s (%zu thread(s)), "
+      "opened in %lld ms",
+      config_->cache_spans.size(), cache_->stripe_count(), static_cast<unsigned long long>(data_bytes >> 20),
+      static_cast<unsigned long long>(settings.cache_ram_size >> 20), settings.cache_io_engine.c_str(),
+      options.io_threads, static_cast<long long>(took.count()));
   return Status::OK();
 }
 

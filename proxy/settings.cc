@@ -155,6 +155,10 @@ const SettingDef kTable[] = {
     {.name = "cache.io_threads", .default_text = "4", .field = &S::cache_io_threads,
      .min = 1, .max = 256,
      .help = "Threads doing the cache's disk I/O (never the event loops)."},
+    {.name = "cache.io_engine", .default_text = "threads", .field = &S::cache_io_engine,
+     .allowed = "threads|io_uring",
+     .help = "How the cache's I/O threads reach the disk: threads = pread/pwrite, io_uring = the same threads "
+             "submitting through io_uring (needs a build with liburing and a kernel that allows it)."},
     {.name = "cache.reinitialize", .default_text = "false", .field = &S::cache_reinitialize,
      .help = "Initialise spans whose header is garbage or of another format or geometry, losing their objects, "
              "instead of refusing to start."},

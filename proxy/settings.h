@@ -82,6 +82,7 @@ struct Settings {
   std::chrono::milliseconds cache_flush_delay{0};
   uint64_t cache_average_object_size = 0;
   int cache_io_threads = 0;
+  std::string cache_io_engine;  // "threads" (pread/pwrite) or "io_uring"
   bool cache_reinitialize = false;
   uint64_t cache_max_object_size = 0;  // larger responses are streamed, not stored
   int cache_max_alternates = 0;        // Vary alternates kept per URL

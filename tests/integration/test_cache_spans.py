@@ -57,6 +57,32 @@ class CacheSpanTest(harness.TestCase):
         fixed = self.strata(origin=origin, args=["--cache", span + ",16M", "--set", "cache.reinitialize=true"])
         self.assertEqual(fixed.stop(), 0)
 
+    def test_io_uring_engine_serves_a_miss_then_a_hit(self):
+        origin = self.origin()
+        span = self.span_path()
+        s = harness.Strata(self.tmp, origin=origin,
+                           args=["--cache", span + ",16M", "--set", "cache.io_engine=io_uring"])
+        try:
+            s.start()
+        except AssertionError as e:
+            # Built without liburing, or the kernel (seccomp) refuses io_uring:
+            # the daemon must say so rather than fall back silently.
+            self.assertIn("cache.io_engine=io_uring is not available", str(e))
+            self.skipTest("io_uring unavailable here: " + str(e).splitlines()[0])
+        self.addCleanup(s.__exit__, None, None, None)
+        self.assertIn("I/O engine io_uring", s.log_text())
+        tgt = "/uring?size=1000&hdr=Cache-Control:max-age=60"
+        first = harness.request(s.port, build_request("GET", tgt))
+        self.assertEqual(first.status, 200)
+        self.assertEqual(len(first.body), 1000)
+        self.assertNotIn("hit", first.joined("Cache-Status"))
+        second = harness.request(s.port, build_request("GET", tgt))
+        self.assertEqual(second.status, 200)
+        self.assertIn("hit", second.joined("Cache-Status"))
+        self.assertEqual(second.body, first.body)
+        self.assertEqual(s.stop(), 0)
+        self.assertIn("cache saved", s.log_text())
+
     def test_bad_cache_flag_is_a_clear_error(self):
         p = subprocess.run([harness.STRATA_BIN, "--listen", "127.0.0.1:1", "--cache", self.span_path() + ",lots"],
                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=10)
