@@ -170,6 +170,12 @@ const SettingDef kTable[] = {
      .min = 1, .max = 64, .reloadable = true,
      .help = "Most alternates (responses that Vary) kept per URL; the oldest goes first."},
 
+    {.name = "cache.heuristic_percent", .default_text = "10", .field = &S::cache_heuristic_percent,
+     .min = 0, .max = 100, .reloadable = true,
+     .help = "Heuristic freshness (RFC 9111 §4.2.2): this percent of the time since Last-Modified; 0 turns it off."},
+    {.name = "cache.heuristic_max", .default_text = "1d", .field = &S::cache_heuristic_max,
+     .min = 0, .max = 365 * kDay, .reloadable = true,
+     .help = "The longest heuristic freshness lifetime."},
     {.name = "cache.range_miss_fill", .default_text = "true", .field = &S::cache_range_miss_fill,
      .reloadable = true,
      .help = "After a Range request misses, fetch the whole object in the background so later ranges hit."},

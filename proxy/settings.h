@@ -86,7 +86,10 @@ struct Settings {
   bool cache_reinitialize = false;
   uint64_t cache_max_object_size = 0;  // larger responses are streamed, not stored
   int cache_max_alternates = 0;        // Vary alternates kept per URL
-  bool cache_range_miss_fill = false;  // a Range miss fills the whole object in the background
+  bool cache_range_miss_fill = false;
+  int cache_heuristic_percent = 0;  // of (Date - Last-Modified), RFC 9111 §4.2.2
+  std::chrono::milliseconds cache_heuristic_max{
+      0};  // cap on a heuristic lifetime  // a Range miss fills the whole object in the background
 
   bool operator==(const Settings&) const = default;
 };

@@ -56,6 +56,8 @@ http::RequestInfo Transaction::RequestInfoForPolicy() const {
 http::PolicyOptions Transaction::PolicyOptionsFromSettings() const {
   http::PolicyOptions options;
   options.ignore_client_no_cache = rule_actions_.ignore_client_no_cache;
+  options.heuristic_fraction = settings().cache_heuristic_percent / 100.0;
+  options.heuristic_max = std::chrono::duration_cast<std::chrono::seconds>(settings().cache_heuristic_max).count();
   return options;
 }
 

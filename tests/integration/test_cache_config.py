@@ -57,6 +57,18 @@ class CacheConfigTest(harness.TestCase):
             self.get("/srv/a?size=10&hdr=Cache-Control:no-cache,max-age=600")
         self.assertEqual(self.count("/srv/a"), 1)
 
+    def test_heuristic_freshness_is_configurable(self):
+        # RFC 9111 §4.2.2: with Last-Modified 10 days old, the default 10%
+        # gives about a day of freshness; cache.heuristic_percent=0 gives none.
+        lm = "Last-Modified:Sat,%2001%20Jan%202000%2000:00:00%20GMT"
+        for percent, expected_origin_requests in ((10, 1), (0, 2)):
+            o = self.origin()
+            s = self.strata(origin=o, args=["--cache", os.path.join(self.tmp, "h%d.db" % percent) + ",16M",
+                                            "--set", "cache.heuristic_percent=%d" % percent])
+            for _ in range(2):
+                harness.request(s.port, build_request("GET", "/heur?size=10&hdr=" + lm))
+            self.assertEqual(o.stats()["by_path"].get("/heur"), expected_origin_requests, percent)
+
     def test_bad_cache_config_is_refused_with_its_line(self):
         bad = harness.Strata(self.tmp, origin=self.origin(), files={"cache.config": "# ok\ndest_domain=x action=fly\n"})
         with self.assertRaises(AssertionError) as failed:
