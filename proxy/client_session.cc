@@ -277,6 +277,18 @@ void ClientSession::DiscardLingeringInput() { evbuffer_drain(input(), evbuffer_g
 
 void ClientSession::Abort() { Close(); }
 
+void ClientSession::DetachClient() {
+  client_eof_ = true;
+  closing_ = true;
+  bufferevent_disable(bev_, EV_READ | EV_WRITE);
+  bufferevent_set_timeouts(bev_, nullptr, nullptr);
+  evbuffer_drain(output(), evbuffer_get_length(output()));
+  if (head_timer_armed_) {
+    evtimer_del(&head_timer_);
+    head_timer_armed_ = false;
+  }
+}
+
 void ClientSession::Close() {
   if (closed_) return;
   closed_ = true;

@@ -61,6 +61,9 @@ class ClientSession : public boost::intrusive::list_base_hook<> {
   void CloseAfterFlush();
   // Closes now, dropping anything queued.
   void Abort();
+  // The client is gone but its transaction goes on (a cache fill): stop all
+  // I/O on the socket; the session closes when the transaction ends.
+  void DetachClient();
 
  private:
   static void OnRead(bufferevent* bev, void* arg);

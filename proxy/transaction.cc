@@ -50,7 +50,10 @@ void AppendChunkSize(evbuffer* out, uint64_t size) {
 
 Transaction::Transaction(ClientSession* session) : session_(session) {}
 
-Transaction::~Transaction() { Cancel(); }
+Transaction::~Transaction() {
+  Cancel();
+  if (discard_ != nullptr) evbuffer_free(discard_);
+}
 
 void Transaction::Cancel() {
   if (origin_ != nullptr) ReleaseOrigin(false);
@@ -103,6 +106,7 @@ void Transaction::Start(const http::RequestHead& head) {
   origin_contacted_ = false;
   cache_ = worker->cache();
   executor_ = &worker->executor();
+  client_gone_ = false;
   cache_eligible_ = false;
   looked_up_variants_ = false;
   revalidating_ = false;
@@ -361,7 +365,7 @@ bool Transaction::MoveBody(http::BodyKind kind, uint64_t* remaining, http::Chunk
         moved = evbuffer_remove_buffer(in, out, available);
         break;
     }
-    if (out == session_->output()) bytes_to_client_ += moved;
+    if (out == session_->output() && !client_gone_) bytes_to_client_ += moved;
   }
   return true;
 }
@@ -424,6 +428,17 @@ void Transaction::OnClientEof() {
 void Transaction::OnClientError() {
   if (!active_) return;
   status_ = status_ == 0 ? 499 : status_;  // nginx's "client closed request"
+  if (phase_ == Phase::kStreamingResponse && writer_ != nullptr && origin_ != nullptr && request_body_done_) {
+    // A cache fill outlives the client that started it: other requests may
+    // follow it, and the next one will hit. The bytes meant for the gone
+    // client are dropped from now on.
+    client_gone_ = true;
+    LOG_DEBUG("client %s left %s; the cache fill goes on", session_->client_ip().c_str(), url_.c_str());
+    if (discard_ == nullptr) discard_ = evbuffer_new();
+    session_->DetachClient();
+    PumpResponseBody();
+    return;
+  }
   ReleaseOrigin(false);
   Finish(true);
   session_->Abort();
@@ -602,36 +617,46 @@ void Transaction::StartResponse(const http::ResponseHead& head) {
 
 void Transaction::PumpResponseBody() {
   evbuffer* in = bufferevent_get_input(origin_->bev);
-  evbuffer* out = session_->output();
+  // Once the client has left (a fill going on without it), its bytes go to
+  // a buffer of our own that is emptied as it fills.
+  evbuffer* out = client_gone_ ? discard_ : session_->output();
   bool done = response_body_ == http::BodyKind::kNone;
   bool reframe = client_framing_.kind == http::OutFraming::Kind::kChunked;
-  if (response_body_ == http::BodyKind::kUntilClose && reframe) {
-    // Close-delimited from the origin, chunked to the client.
-    size_t high_water = settings().buffer_high_water;
-    while (evbuffer_get_length(out) < high_water && evbuffer_get_length(in) > 0) {
-      size_t n = evbuffer_get_length(in);
-      TeeToCache(in, n);
-      AppendChunkSize(out, n);
-      evbuffer_remove_buffer(in, out, n);
-      evbuffer_add(out, "\r\n", 2);
-      bytes_to_client_ += n;
+  for (;;) {
+    size_t in_before = evbuffer_get_length(in);
+    if (response_body_ == http::BodyKind::kUntilClose && reframe) {
+      // Close-delimited from the origin, chunked to the client.
+      size_t high_water = settings().buffer_high_water;
+      while (evbuffer_get_length(out) < high_water && evbuffer_get_length(in) > 0) {
+        size_t n = evbuffer_get_length(in);
+        TeeToCache(in, n);
+        AppendChunkSize(out, n);
+        evbuffer_remove_buffer(in, out, n);
+        evbuffer_add(out, "\r\n", 2);
+        if (!client_gone_) bytes_to_client_ += n;
+      }
+      if (origin_eof_ && !origin_error_ && evbuffer_get_length(in) == 0) {
+        evbuffer_add(out, "0\r\n\r\n", 5);
+        done = true;
+      }
+    } else if (!done) {
+      if (!MoveBody(response_body_, &response_remaining_, &response_decoder_, in, out, reframe, /*tee=*/true, &done)) {
+        LOG_INFO("origin %s: bad chunked response body: %s", origin_key_.c_str(), response_decoder_.error());
+        ReleaseOrigin(false);
+        Finish(true);
+        session_->CloseAfterFlush();
+        return;
+      }
+      if (response_body_ == http::BodyKind::kUntilClose && origin_eof_ && !origin_error_ &&
+          evbuffer_get_length(in) == 0) {
+        done = true;
+      }
     }
-    if (origin_eof_ && !origin_error_ && evbuffer_get_length(in) == 0) {
-      evbuffer_add(out, "0\r\n\r\n", 5);
-      done = true;
-    }
-  } else if (!done) {
-    if (!MoveBody(response_body_, &response_remaining_, &response_decoder_, in, out, reframe, /*tee=*/true, &done)) {
-      LOG_INFO("origin %s: bad chunked response body: %s", origin_key_.c_str(), response_decoder_.error());
-      ReleaseOrigin(false);
-      Finish(true);
-      session_->CloseAfterFlush();
-      return;
-    }
-    if (response_body_ == http::BodyKind::kUntilClose && origin_eof_ && !origin_error_ &&
-        evbuffer_get_length(in) == 0) {
-      done = true;
-    }
+    if (!client_gone_ || done) break;
+    // Nothing waits on the client: keep going while the origin's bytes do.
+    evbuffer_drain(out, evbuffer_get_length(out));
+    size_t left = evbuffer_get_length(in);
+    if (left == 0 || left == in_before) break;
   }
   if (done) {
     CompleteResponse();

@@ -231,6 +231,8 @@ class Transaction {
   // Client side of the response.
   http::OutFraming client_framing_;
   bool close_client_ = false;
+  bool client_gone_ = false;     // the client left; a cache fill goes on without it
+  evbuffer* discard_ = nullptr;  // where the gone client's bytes go (reused)
   bool response_started_ = false;
   int status_ = 0;
   uint64_t bytes_to_client_ = 0;

@@ -4,6 +4,7 @@ make one origin request; the others follow the fill as it is written."""
 import hashlib
 import os
 import threading
+import time
 
 import harness
 from harness import body, build_request
@@ -75,6 +76,38 @@ class CollapsedForwardingTest(harness.TestCase):
             self.assertEqual(digest, body.expected_sha256("/cf/private.bin", 100000))
         # Each follower fetched for itself once the writer declined.
         self.assertEqual(origin.stats()["by_path"].get("/cf/private.bin"), 5)
+
+    def test_fill_goes_on_when_its_client_leaves(self):
+        origin = self.origin()
+        s = self.start(origin)
+        size = 4 * 1000 * 1000
+        path = "/cf/leaver.bin"
+        target = path + "?size=%d&rate=4000000&hdr=Cache-Control:max-age=600" % size
+        # The first client starts the fill, reads a little, and goes away.
+        leaver = harness.Client(s.port, timeout=10)
+        leaver.sock.sendall(build_request("GET", target))
+        leaver.sock.recv(65536)
+        # A second client follows the fill while it is written.
+        follower = threading.Thread(target=lambda: self.follower_result.append(
+            self.fetch_all(s.port, target, 1)[0]))
+        self.follower_result = []
+        follower.start()
+        time.sleep(0.2)
+        leaver.sock.close()
+        follower.join(30)
+        status, digest, length, _ = self.follower_result[0]
+        self.assertEqual((status, length), (200, size))
+        self.assertEqual(digest, body.expected_sha256(path, size))
+        # The fill completed without its client: the object is stored.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            r = harness.request(s.port, build_request("GET", target))
+            if "hit" in (r.header("Cache-Status") or ""):
+                break
+            time.sleep(0.1)
+        self.assertIn("hit", r.header("Cache-Status"))
+        self.assertEqual(r.body, body.expected_body(path, size))
+        self.assertEqual(origin.stats()["by_path"].get(path), 1)
 
 
 if __name__ == "__main__":
