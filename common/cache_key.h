@@ -52,7 +52,9 @@ struct CacheKey {
 };
 
 struct CacheKeyHash {
-  size_t operator()(const CacheKey& key) const { return static_cast<size_t>(key.hi ^ (key.lo * 0x9e3779b97f4a7c15ULL)); }
+  size_t operator()(const CacheKey& key) const {
+    return static_cast<size_t>(key.hi ^ (key.lo * 0x9e3779b97f4a7c15ULL));
+  }
 };
 
 }  // namespace strata

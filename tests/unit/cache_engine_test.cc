@@ -12,29 +12,13 @@
 
 #include "cache/cache.h"
 #include "cache/doc.h"
+#include "tests/unit/test_support.h"
 
 namespace strata {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/strata_cache_XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string Bytes(size_t n, uint64_t seed) {
-  std::string s(n, '\0');
-  std::mt19937_64 rng(seed);
-  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(rng());
-  return s;
-}
+using test_support::Bytes;
+using test_support::TempDir;
 
 CacheOptions Options(const TempDir& dir, uint64_t span_bytes, int spans = 1) {
   CacheOptions options;

@@ -13,31 +13,15 @@
 #include "cache/cache.h"
 #include "cache/doc.h"
 #include "common/fault_env.h"
+#include "tests/unit/test_support.h"
 
 namespace strata {
 namespace {
 
 using namespace std::chrono_literals;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/strata_fault_XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string Bytes(size_t n, uint64_t seed) {
-  std::string s(n, '\0');
-  std::mt19937_64 rng(seed);
-  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(rng());
-  return s;
-}
+using test_support::Bytes;
+using test_support::TempDir;
 
 // Owns the fault env and the cache, and clears every fault before the cache
 // persists itself on destruction.

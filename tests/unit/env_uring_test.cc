@@ -13,29 +13,13 @@
 #include "cache/cache.h"
 #include "common/env.h"
 #include "common/fault_env.h"
+#include "tests/unit/test_support.h"
 
 namespace strata {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/strata_uring_XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string Bytes(size_t n, uint64_t seed) {
-  std::string s(n, '\0');
-  std::mt19937_64 rng(seed);
-  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(rng());
-  return s;
-}
+using test_support::Bytes;
+using test_support::TempDir;
 
 // The io_uring Env, or skips the test.
 #define URING_ENV_OR_SKIP(env)            \
