@@ -9,6 +9,8 @@
 #include <set>
 #include <sstream>
 
+#include "common/text.h"
+
 namespace strata {
 namespace {
 
@@ -30,20 +32,6 @@ std::vector<std::string_view> Tokens(std::string_view line) {
     if (i > start) out.push_back(line.substr(start, i - start));
   }
   return out;
-}
-
-// Calls fn(line_number, line) for each line of text.
-template <typename Fn>
-void ForEachLine(std::string_view text, Fn fn) {
-  int line_no = 0;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    fn(++line_no, line);
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
 }
 
 bool ParseInt(std::string_view s, int lo, int hi, int* out) {

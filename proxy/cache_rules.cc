@@ -12,6 +12,8 @@
 #include <limits>
 #include <sstream>
 
+#include "common/text.h"
+
 // libstdc++ 12's <regex> trips a false -Wmaybe-uninitialized inside
 // std::function at -O3 and under the sanitizers (GCC PR 105562); keep
 // -Werror builds working without hiding warnings in our own code.
@@ -304,13 +306,7 @@ std::string CacheRules::ParseRule(const std::vector<Token>& tokens, Rule* rule) 
 Status CacheRules::Parse(std::string_view text, const std::string& file_name) {
   std::vector<Rule> parsed;
   std::vector<std::string> errors;
-  size_t line_no = 0;
-  while (!text.empty()) {
-    ++line_no;
-    const size_t eol = text.find('\n');
-    const std::string_view line = text.substr(0, eol);
-    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
-
+  ForEachLine(text, [&](int line_no, std::string_view line) {
     // Tokens: key=value or key="value with spaces"; a token that starts
     // with '#' comments out the rest of the line.
     std::vector<Token> tokens;
@@ -345,7 +341,7 @@ Status CacheRules::Parse(std::string_view text, const std::string& file_name) {
       }
       tokens.push_back(std::move(t));
     }
-    if (problem.empty() && tokens.empty()) continue;
+    if (problem.empty() && tokens.empty()) return;
     Rule rule;
     if (problem.empty()) problem = ParseRule(tokens, &rule);
     if (problem.empty()) {
@@ -353,7 +349,7 @@ Status CacheRules::Parse(std::string_view text, const std::string& file_name) {
     } else {
       errors.push_back(file_name + ":" + std::to_string(line_no) + ": " + problem);
     }
-  }
+  });
   if (!errors.empty()) return Status::InvalidArgument(Join(errors));
   for (Rule& rule : parsed) rules_.push_back(std::move(rule));
   return Status::OK();

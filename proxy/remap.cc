@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/text.h"
+
 // libstdc++ 12's <regex> trips a false -Wmaybe-uninitialized inside
 // std::function at -O3 and under the sanitizers (GCC PR 105562); keep
 // -Werror builds working without hiding warnings in our own code.
@@ -241,13 +243,7 @@ std::string RemapTable::ParseRule(const std::vector<std::string_view>& tokens, R
 Status RemapTable::Parse(std::string_view text, const std::string& filename) {
   std::vector<Rule> parsed;
   std::vector<std::string> errors;
-  size_t line_no = 0;
-  while (!text.empty()) {
-    ++line_no;
-    const size_t eol = text.find('\n');
-    std::string_view line = text.substr(0, eol);
-    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
-
+  ForEachLine(text, [&](int line_no, std::string_view line) {
     std::vector<std::string_view> tokens;
     size_t i = 0;
     while (i < line.size()) {
@@ -257,7 +253,7 @@ Status RemapTable::Parse(std::string_view text, const std::string& filename) {
       while (i < line.size() && !std::isspace(static_cast<unsigned char>(line[i]))) ++i;
       tokens.push_back(line.substr(start, i - start));
     }
-    if (tokens.empty()) continue;
+    if (tokens.empty()) return;
     Rule rule;
     std::string problem = ParseRule(tokens, &rule);
     if (problem.empty()) {
@@ -265,7 +261,7 @@ Status RemapTable::Parse(std::string_view text, const std::string& filename) {
     } else {
       errors.push_back(filename + ":" + std::to_string(line_no) + ": " + problem);
     }
-  }
+  });
   if (!errors.empty()) return Status::InvalidArgument(Join(errors));
   for (Rule& rule : parsed) Append(std::move(rule));
   return Status::OK();
