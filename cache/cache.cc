@@ -46,39 +46,60 @@ CacheKey Cache::FragmentKey(const CacheKey& key, uint64_t object_id, uint32_t in
 
 Status Cache::Open(const CacheOptions& options, std::unique_ptr<Cache>* out) {
   if (options.spans.empty()) return Status::InvalidArgument("no cache span configured");
+  auto started = std::chrono::steady_clock::now();
   std::unique_ptr<Cache> cache(new Cache());
   cache->options_ = options;
   Env* env = options.env != nullptr ? options.env : Env::Default();
   std::string problems;
-  for (const SpanConfig& config : options.spans) {
+  std::vector<size_t> config_index;  // spans_[i] is options.spans[config_index[i]]
+  for (size_t i = 0; i < options.spans.size(); ++i) {
+    const SpanConfig& config = options.spans[i];
+    auto health = std::make_shared<SpanHealth>();
+    health->path = config.path;
+    cache->health_.push_back(health);
     std::unique_ptr<Span> span;
-    Status s = OpenSpan(env, config, options.layout, options.reinitialize, &span);
+    Status s = OpenSpan(env, config, options.layout, options.reinitialize, options.read_only, &span);
+    if (s.kind() == Status::Kind::kIOError) {
+      // A dead, full or read-only disk: serve from the others.
+      health->offline = true;
+      LOG_ERROR("span %s is OFFLINE: %s", config.path.c_str(), s.message().c_str());
+      continue;
+    }
     if (!s.ok()) {
       problems += (problems.empty() ? "" : "\n") + s.message();
       continue;
     }
+    config_index.push_back(i);
     cache->spans_.push_back(std::move(span));
   }
   if (!problems.empty()) return Status::InvalidArgument(problems);
+  if (cache->spans_.empty()) return Status::IOError("no cache span could be opened");
 
   cache->ram_ = std::make_unique<RamCache>(options.ram_cache_bytes, options.ram_admit_on_first_offer);
   cache->io_ = std::make_unique<ThreadPool>(options.io_threads);
+  StripeOptions stripe_options = options.stripe;
+  stripe_options.read_only = options.read_only;
   std::vector<StripeIdentity> identities;
   uint64_t max_doc = UINT64_MAX;
   for (size_t span_index = 0; span_index < cache->spans_.size(); ++span_index) {
     Span& span = *cache->spans_[span_index];
+    const size_t config = config_index[span_index];
     for (const SpanStripe& ss : span.stripes) {
       std::unique_ptr<Directory> directory;
       Status s = Directory::Create(ss.layout.data_bytes, ss.layout.average_object_bytes, &directory);
       if (!s.ok()) return s;
       uint32_t id = static_cast<uint32_t>(cache->stripes_.size());
-      auto stripe =
-          std::make_unique<Stripe>(id, span.file.get(), ss.layout, ss.header, std::move(directory), cache->io_.get(),
-                                   cache->ram_.get(), options.stripe, options.open_object_buffer_bytes);
-      s = stripe->Load();
+      auto stripe = std::make_unique<Stripe>(id, span.file.get(), ss.layout, ss.header, std::move(directory),
+                                             cache->io_.get(), cache->ram_.get(), stripe_options,
+                                             options.open_object_buffer_bytes, cache->health_[config]);
+      RecoveryStats recovered;
+      s = stripe->Load(&recovered);
       if (!s.ok()) return s;
+      cache->recovery_.writes_replayed += recovered.writes_replayed;
+      cache->recovery_.records_rejected += recovered.records_rejected;
+      cache->recovery_.snapshot_copies_bad += recovered.snapshot_copies_bad;
       max_doc = std::min(max_doc, stripe->max_doc_bytes());
-      identities.push_back({options.spans[span_index].identity(), ss.layout.index, ss.layout.data_bytes});
+      identities.push_back({options.spans[config].identity(), ss.layout.index, ss.layout.data_bytes});
       cache->stripes_.push_back(std::move(stripe));
     }
   }
@@ -87,7 +108,11 @@ Status Cache::Open(const CacheOptions& options, std::unique_ptr<Cache>* out) {
   if (max_doc <= 2 * kDocOverheadBytes) return Status::InvalidArgument("cache stripes are too small");
   // A fragment must fit one aggregation buffer of the smallest stripe.
   cache->fragment_bytes_ = std::min(options.fragment_bytes, (max_doc - kDocOverheadBytes) / 4096 * 4096);
-  cache->flusher_ = std::thread([c = cache.get()] { c->FlusherLoop(); });
+  cache->recovery_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!options.read_only) {
+    cache->flusher_ = std::thread([c = cache.get()] { c->FlusherLoop(); });
+    if (options.snapshot_interval.count() > 0) cache->snapshotter_ = std::thread([c = cache.get()] { c->SnapshotLoop(); });
+  }
   *out = std::move(cache);
   return Status::OK();
 }
@@ -99,6 +124,7 @@ Cache::~Cache() {
   }
   flusher_wake_.notify_all();
   if (flusher_.joinable()) flusher_.join();
+  if (snapshotter_.joinable()) snapshotter_.join();
   for (auto& stripe : stripes_) {
     Status s = stripe->Persist();
     if (!s.ok()) LOG_ERROR("stripe %u: could not save its directory: %s", stripe->id(), s.ToString().c_str());
@@ -116,6 +142,31 @@ void Cache::FlusherLoop() {
     auto now = std::chrono::steady_clock::now();
     for (auto& stripe : stripes_) stripe->FlushIfDue(now);
   }
+}
+
+void Cache::SnapshotLoop() {
+  std::unique_lock<std::mutex> lock(flusher_mu_);
+  while (!stopping_) {
+    flusher_wake_.wait_for(lock, options_.snapshot_interval);
+    if (stopping_) break;
+    lock.unlock();
+    for (auto& stripe : stripes_) {
+      if (stripe->offline() || !stripe->ChangedSinceSnapshot()) continue;
+      Status s = stripe->Snapshot();
+      if (!s.ok()) LOG_WARNING("stripe %u: directory snapshot failed: %s", stripe->id(), s.ToString().c_str());
+    }
+    lock.lock();
+  }
+}
+
+Status Cache::Snapshot() {
+  Status result;
+  for (auto& stripe : stripes_) {
+    if (stripe->offline()) continue;
+    Status s = stripe->Snapshot();
+    if (!s.ok()) result = s;
+  }
+  return result;
 }
 
 Status Cache::Flush() {
@@ -484,7 +535,17 @@ CacheStats Cache::stats() const {
     s.agg_writes += st.agg_writes;
     s.agg_bytes += st.agg_bytes;
     s.write_refusals += st.write_refusals;
+    s.write_errors += st.write_errors;
+    s.read_errors += st.read_errors;
+    s.snapshots += st.snapshots;
+    s.snapshot_failures += st.snapshot_failures;
+    s.journal_records += st.journal_records;
   }
+  for (const auto& health : health_) s.spans_offline += health->offline.load(std::memory_order_relaxed) ? 1 : 0;
+  s.recovery_seconds = recovery_seconds_;
+  s.recovery_writes_replayed = recovery_.writes_replayed;
+  s.recovery_records_rejected = recovery_.records_rejected;
+  s.recovery_snapshot_copies_bad = recovery_.snapshot_copies_bad;
   s.ram = ram_->stats();
   return s;
 }

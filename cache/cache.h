@@ -28,6 +28,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -63,6 +64,11 @@ struct CacheOptions {
   // Initialise stripes whose header is garbage or of another format or
   // geometry, losing their objects, instead of refusing to start.
   bool reinitialize = false;
+  // How often each changed stripe's directory is snapshotted (0 = only at
+  // close). Recovery replays the journal written since the last one.
+  std::chrono::milliseconds snapshot_interval{std::chrono::seconds(60)};
+  // Open for inspection only: nothing is ever written to the spans.
+  bool read_only = false;
   Env* env = nullptr;  // nullptr = Env::Default()
 };
 
@@ -87,6 +93,17 @@ struct CacheStats {
   uint64_t agg_writes = 0;
   uint64_t agg_bytes = 0;
   uint64_t write_refusals = 0;
+  uint64_t write_errors = 0;
+  uint64_t read_errors = 0;
+  uint64_t snapshots = 0;
+  uint64_t snapshot_failures = 0;
+  uint64_t journal_records = 0;
+  uint64_t spans_offline = 0;  // spans that failed at open or since
+  // Crash recovery at open: wall time, and what the journal gave back.
+  double recovery_seconds = 0;
+  uint64_t recovery_writes_replayed = 0;
+  uint64_t recovery_records_rejected = 0;
+  uint64_t recovery_snapshot_copies_bad = 0;
   RamCache::Stats ram;
 };
 
@@ -192,8 +209,12 @@ class Cache {
   void RemoveAsync(const CacheKey& key, Executor* executor, StatusCallback done);
   void ScanAsync(std::function<bool(const ObjectInfo&)> fn, Executor* executor, StatusCallback done);
 
-  // Writes every pending aggregation buffer (tests; Persist does it too).
+  // Writes every pending aggregation buffer and waits for it: every object
+  // committed before the call is then durable (a crash recovers it).
   Status Flush();
+  // Snapshots every stripe's directory now (the snapshot thread does it every
+  // snapshot_interval; tests and tools call it directly).
+  Status Snapshot();
 
   size_t stripe_count() const { return stripes_.size(); }
   Stripe& stripe(size_t i) { return *stripes_[i]; }
@@ -223,7 +244,12 @@ class Cache {
   std::condition_variable flusher_wake_;
   bool stopping_ = false;
   std::thread flusher_;
+  std::thread snapshotter_;
+  void SnapshotLoop();
 
+  std::vector<std::shared_ptr<SpanHealth>> health_;  // one per configured span
+  double recovery_seconds_ = 0;
+  RecoveryStats recovery_;
   std::atomic<uint64_t> objects_written_{0}, writes_aborted_{0}, lookups_{0}, lookup_hits_{0};
 };
 

@@ -293,12 +293,17 @@ Status InitializeStripe(RandomRWFile& file, const StripeLayout& layout, uint64_t
   return st;
 }
 
-Status OpenSpan(Env* env, const SpanConfig& config, const LayoutOptions& options, bool reinitialize,
+Status OpenSpan(Env* env, const SpanConfig& config, const LayoutOptions& options, bool reinitialize, bool read_only,
                 std::unique_ptr<Span>* out) {
   auto span = std::make_unique<Span>();
   span->path = config.path;
   Env::OpenOptions open_options;
-  if (!config.is_block_device) open_options.create_size = config.size_bytes;
+  open_options.read_only = read_only;
+  if (read_only) {
+    open_options.extend = false;
+  } else if (!config.is_block_device) {
+    open_options.create_size = config.size_bytes;
+  }
   Status st = env->OpenRandomRWFile(config.path, open_options, &span->file);
   if (!st.ok()) return st;
   if (config.is_block_device) {
@@ -323,7 +328,11 @@ Status OpenSpan(Env* env, const SpanConfig& config, const LayoutOptions& options
     if (st.kind() == Status::Kind::kIOError) return st;
     if (st.ok()) continue;
     needs_init[i] = true;
-    if (st.kind() == Status::Kind::kNotFound || reinitialize) continue;
+    if (read_only && st.kind() == Status::Kind::kNotFound) {
+      st = Status::NotFound("span " + config.path + ": stripe " + std::to_string(i) + " was never initialised");
+    } else if (st.kind() == Status::Kind::kNotFound || (reinitialize && !read_only)) {
+      continue;
+    }
     if (first_problem.ok()) first_problem = st;
     problems += (problems.empty() ? "" : "\n") + st.message();
   }

@@ -31,7 +31,7 @@
 
 namespace strata {
 
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
 // Docs are placed in units of this many bytes; directory offsets count them.
 inline constexpr uint64_t kBlockBytes = 512;
 // Every region (header, directory copy, data area, footer) starts and ends on
@@ -166,8 +166,11 @@ struct Span {
 // header is garbage, of another version or of another geometry is an error
 // naming the span and what differs, unless `reinitialize` is set: then that
 // stripe (only) is initialised anew, losing its objects. All stripes'
-// problems are reported together.
-Status OpenSpan(Env* env, const SpanConfig& config, const LayoutOptions& options, bool reinitialize,
+// problems are reported together. `read_only`: the file is opened read-only
+// and nothing is created, grown or initialised (a stripe never written is an
+// error too). An IOError means the file or device could not be used at all
+// (the caller may go on without it); other errors are the operator's to fix.
+Status OpenSpan(Env* env, const SpanConfig& config, const LayoutOptions& options, bool reinitialize, bool read_only,
                 std::unique_ptr<Span>* out);
 
 }  // namespace strata

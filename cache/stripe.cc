@@ -1,31 +1,20 @@
 #include "cache/stripe.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cstring>
+#include <random>
 
 #include "cache/doc.h"
 #include "common/coding.h"
 #include "common/log.h"
 
 namespace strata {
-namespace {
-
-constexpr char kDirCopyMagic[8] = {'S', 'T', 'R', 'P', 'D', 'I', 'R', '1'};
-constexpr size_t kDirCopyHeaderUsed = 48;
-
-uint32_t Crc(const char* data, size_t n) {
-  return static_cast<uint32_t>(crc32_z(0L, reinterpret_cast<const Bytef*>(data), n));
-}
-
-}  // namespace
-
 Stripe::Stripe(uint32_t id, RandomRWFile* file, const StripeLayout& layout, const StripeHeader& header,
                std::unique_ptr<Directory> directory, ThreadPool* io, RamCache* ram, const StripeOptions& options,
-               size_t open_dir_buffer_bytes)
+               size_t open_dir_buffer_bytes, std::shared_ptr<SpanHealth> health)
     : id_(id),
       file_(file),
+      health_(std::move(health)),
       layout_(layout),
       header_(header),
       dir_(std::move(directory)),
@@ -36,15 +25,26 @@ Stripe::Stripe(uint32_t id, RandomRWFile* file, const StripeLayout& layout, cons
   // A stripe must hold several buffers, or the write position would lap a
   // buffer still being written.
   uint64_t cap = std::min<uint64_t>(options.agg_buffer_bytes, layout.data_bytes / 4);
-  agg_capacity_ = std::max<uint64_t>(kBlockBytes, cap / kBlockBytes * kBlockBytes);
+  agg_capacity_ = std::max<uint64_t>(4 * kBlockBytes, cap / kBlockBytes * kBlockBytes);
   cursor_blocks_ = std::min<uint64_t>(header.write_pos, layout.data_blocks());
   phase_ = header.phase != 0;
   serial_ = header.write_serial;
+  // The chain's epoch only has to differ from every earlier open's.
+  std::random_device random;
+  do {
+    epoch_ = (uint64_t{random()} << 32) | random();
+  } while (epoch_ == 0);
 }
 
 Stripe::~Stripe() {
   std::unique_lock<std::mutex> lock(mu_);
-  if (!buffers_.empty() && !buffers_.back()->sealed) SealLocked();
+  if (!buffers_.empty() && !buffers_.back()->sealed) {
+    if (buffers_.back()->empty()) {
+      buffers_.pop_back();
+    } else {
+      SealLocked();
+    }
+  }
   written_.wait(lock, [this] { return writes_in_flight_ == 0; });
 }
 
@@ -53,40 +53,22 @@ uint64_t Stripe::NextSerial() {
   return ++serial_;
 }
 
-Status Stripe::Load() {
-  Status status = LoadDirectory();
-  DirPosition position;
-  position.write_pos = cursor_blocks_;
-  position.clean_end = cursor_blocks_;
-  position.phase = phase_;
-  if (!status.ok()) {
-    if (header_.snapshot_serial != 0) {
-      LOG_WARNING("stripe %u of %s: saved directory not usable (%s); starting empty", id_, file_->path().c_str(),
-                  status.ToString().c_str());
-    }
-    std::unique_ptr<Directory> fresh;
-    Status s = Directory::Create(layout_.data_bytes, layout_.average_object_bytes, &fresh);
-    if (!s.ok()) return s;
-    dir_ = std::move(fresh);
+void Stripe::TakeOffline(const Status& why) {
+  if (!health_->offline.exchange(true)) {
+    LOG_ERROR("span %s is OFFLINE after an I/O error (%s): its objects are misses and nothing more is written to it "
+              "until a restart",
+              health_->path.c_str(), why.ToString().c_str());
   }
-  Status s = dir_->RestorePosition(position);
-  if (!s.ok()) return s;
-  if (header_.snapshot_serial != 0) {
-    // From here on the saved directory goes stale; until the next clean close
-    // a crash must not bring it back (crash recovery rebuilds instead).
-    std::lock_guard<std::mutex> lock(mu_);
-    header_.snapshot_serial = 0;
-    return WriteStripeHeader(*file_, layout_, &header_);
-  }
-  return Status::OK();
 }
 
 Status Stripe::ReserveLocked(std::unique_lock<std::mutex>& lock, uint64_t bytes, WaitMode wait) {
   for (;;) {
+    if (offline()) return Status::IOError("span " + health_->path + " is offline");
     AggBuffer* open = (!buffers_.empty() && !buffers_.back()->sealed) ? buffers_.back().get() : nullptr;
     if (open != nullptr) {
-      uint64_t end = open->start_blocks * kBlockBytes + open->used + bytes;
-      if (open->used + bytes <= agg_capacity_ && end <= layout_.data_bytes) return Status::OK();
+      // Room for the Doc and for its record in the journal.
+      uint64_t need = open->used + bytes + JournalBytes(open->records.size() + (bytes > 0 ? 1 : 0));
+      if (need <= agg_capacity_ && open->start_blocks * kBlockBytes + need <= layout_.data_bytes) return Status::OK();
       SealLocked();
     }
     if (writes_in_flight_ >= options_.max_writes_in_flight) {
@@ -99,7 +81,7 @@ Status Stripe::ReserveLocked(std::unique_lock<std::mutex>& lock, uint64_t bytes,
     }
     // Place a new buffer at the cursor; wrap when the Doc does not fit
     // before the end of the data area.
-    if (cursor_blocks_ * kBlockBytes + bytes > layout_.data_bytes) {
+    if (cursor_blocks_ * kBlockBytes + kAggHeaderBytes + bytes + JournalBytes(1) > layout_.data_bytes) {
       phase_ = !phase_;
       ++pass_;
       cursor_blocks_ = 0;
@@ -124,7 +106,8 @@ Status Stripe::ReserveLocked(std::unique_lock<std::mutex>& lock, uint64_t bytes,
 
 Status Stripe::Append(const CacheKey& key, std::string_view doc, bool head, WaitMode wait, DirEntry* entry,
                       bool pinned) {
-  if (doc.empty() || doc.size() % kBlockBytes != 0 || doc.size() > agg_capacity_) {
+  if (options_.read_only) return Status::InvalidArgument("the cache was opened read-only");
+  if (doc.empty() || doc.size() % kBlockBytes != 0 || doc.size() > max_doc_bytes()) {
     return Status::InvalidArgument("Doc of " + std::to_string(doc.size()) + " bytes does not fit stripe " +
                                    std::to_string(id_));
   }
@@ -134,7 +117,7 @@ Status Stripe::Append(const CacheKey& key, std::string_view doc, bool head, Wait
   AggBuffer* buffer = buffers_.back().get();
   uint64_t offset_blocks = buffer->start_blocks + buffer->used / kBlockBytes;
   memcpy(buffer->data.get() + buffer->used, doc.data(), doc.size());
-  if (buffer->used == 0) buffer->first_append = std::chrono::steady_clock::now();
+  if (buffer->used == kAggHeaderBytes) buffer->first_append = std::chrono::steady_clock::now();
   buffer->used += doc.size();
   cursor_blocks_ = offset_blocks + doc.size() / kBlockBytes;
   s = dir_->SetWritePosition(cursor_blocks_, phase_);
@@ -148,26 +131,78 @@ Status Stripe::Append(const CacheKey& key, std::string_view doc, bool head, Wait
   s = dir_->Insert(key, location, &inserted);
   if (!s.ok()) return s;
   buffer->entries.emplace_back(key, inserted);
+  JournalRecord record;
+  record.op = JournalRecord::kInsert;
+  record.head = head;
+  record.pinned = pinned;
+  record.size_bytes = static_cast<uint32_t>(doc.size());
+  record.offset_blocks = offset_blocks;
+  record.key = key;
+  buffer->records.push_back(record);
+  ++changes_;
   stats_.bytes_appended += doc.size();
   if (entry != nullptr) *entry = inserted;
-  if (buffer->used == agg_capacity_) SealLocked();
+  if (buffer->used + JournalBytes(buffer->records.size() + 1) + kBlockBytes > agg_capacity_) SealLocked();
   return Status::OK();
+}
+
+uint64_t Stripe::MaxJournalRecords(const AggBuffer& buffer) const {
+  uint64_t end = std::min<uint64_t>(agg_capacity_, layout_.data_bytes - buffer.start_blocks * kBlockBytes);
+  return (end - buffer.used) / kJournalRecordBytes;
 }
 
 void Stripe::SealLocked() {
   AggBuffer* buffer = buffers_.back().get();
+  // The removes made since the last seal ride in this buffer's journal, as
+  // many as fit; the rest wait for the next one.
+  uint64_t room = MaxJournalRecords(*buffer) - buffer->records.size();
+  size_t take = static_cast<size_t>(std::min<uint64_t>(room, pending_removes_.size()));
+  buffer->records.insert(buffer->records.end(), pending_removes_.begin(), pending_removes_.begin() + take);
+  pending_removes_.erase(pending_removes_.begin(), pending_removes_.begin() + take);
+  removes_since_ = std::chrono::steady_clock::now();
+
+  AggHeader header;
+  header.stripe_nonce = header_.nonce;
+  header.self = {epoch_, next_seq_++};
+  header.prev = chain_;
+  header.start_blocks = buffer->start_blocks;
+  header.phase = phase_ ? 1 : 0;
+  header.journal_offset = static_cast<uint32_t>(buffer->used);
+  header.journal_records = static_cast<uint32_t>(buffer->records.size());
+  char* journal = buffer->data.get() + buffer->used;
+  size_t journal_bytes = JournalBytes(buffer->records.size());
+  memset(journal, 0, journal_bytes);
+  for (size_t i = 0; i < buffer->records.size(); ++i) {
+    EncodeJournalRecord(buffer->records[i], journal + i * kJournalRecordBytes);
+  }
+  header.journal_crc = Crc32(journal, buffer->records.size() * kJournalRecordBytes);
+  buffer->used += journal_bytes;
+  header.total_blocks = static_cast<uint32_t>(buffer->used / kBlockBytes);
+  header.serial_high = serial_;
+  EncodeAggHeader(header, buffer->data.get());
+  buffer->link = header.self;
+  chain_ = header.self;
+  stats_.journal_records += buffer->records.size();
+  buffer->records.clear();
+
+  cursor_blocks_ = buffer->start_blocks + header.total_blocks;
+  Status s = dir_->SetWritePosition(cursor_blocks_, phase_);
+  if (!s.ok()) LOG_ERROR("stripe %u: %s", id_, s.ToString().c_str());  // reservation makes this impossible
+
   buffer->sealed = true;
   ++writes_in_flight_;
   io_->Submit([this, buffer] { WriteBuffer(buffer); });
 }
 
 void Stripe::WriteBuffer(AggBuffer* buffer) {
-  Status s = file_->Write(layout_.data_offset + buffer->start_blocks * kBlockBytes, buffer->data.get(), buffer->used);
+  Status s = offline() ? Status::IOError("span offline")
+                       : file_->Write(layout_.data_offset + buffer->start_blocks * kBlockBytes, buffer->data.get(),
+                                      buffer->used);
+  if (!s.ok()) TakeOffline(s);
   std::lock_guard<std::mutex> lock(mu_);
   if (!s.ok()) {
     // The Docs never reached the disk: their entries must not outlive the
     // buffer that still answers for them.
-    LOG_ERROR("stripe %u of %s: %s", id_, file_->path().c_str(), s.ToString().c_str());
     ++stats_.write_errors;
     for (auto& [key, entry] : buffer->entries) dir_->Remove(key, entry);
   }
@@ -184,10 +219,28 @@ void Stripe::WriteBuffer(AggBuffer* buffer) {
   written_.notify_all();
 }
 
+bool Stripe::SealWithRemovesLocked(std::unique_lock<std::mutex>& lock, WaitMode wait) {
+  AggBuffer* open = (!buffers_.empty() && !buffers_.back()->sealed) ? buffers_.back().get() : nullptr;
+  if (open == nullptr) {
+    if (pending_removes_.empty()) return true;
+    if (!ReserveLocked(lock, 0, wait).ok()) return false;
+    open = buffers_.back().get();
+  }
+  if (open->empty() && pending_removes_.empty()) {
+    buffers_.pop_back();
+    return true;
+  }
+  SealLocked();
+  return true;
+}
+
 void Stripe::FlushIfDue(std::chrono::steady_clock::time_point now) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (buffers_.empty() || buffers_.back()->sealed || buffers_.back()->used == 0) return;
-  if (now - buffers_.back()->first_append >= options_.flush_delay) SealLocked();
+  std::unique_lock<std::mutex> lock(mu_);
+  if (offline()) return;
+  bool open = !buffers_.empty() && !buffers_.back()->sealed;
+  bool data_due = open && buffers_.back()->used > kAggHeaderBytes && now - buffers_.back()->first_append >= options_.flush_delay;
+  bool removes_due = !pending_removes_.empty() && now - removes_since_ >= options_.flush_delay;
+  if (data_due || removes_due) SealWithRemovesLocked(lock, WaitMode::kFail);
 }
 
 Status Stripe::Flush() {
@@ -196,19 +249,20 @@ Status Stripe::Flush() {
   // failed write's Docs were dropped when it failed, and a sticky error
   // would keep Persist from ever saving the directory again.
   const uint64_t errors_before = stats_.write_errors;
-  if (!buffers_.empty() && !buffers_.back()->sealed) {
-    if (buffers_.back()->used == 0) {
-      buffers_.pop_back();
-    } else {
-      SealLocked();
-    }
-  }
+  do {
+    if (offline() || !SealWithRemovesLocked(lock, WaitMode::kWait)) break;
+  } while (!pending_removes_.empty());
   written_.wait(lock, [this] { return writes_in_flight_ == 0; });
+  if (offline()) return Status::IOError("span " + health_->path + " is offline");
   return stats_.write_errors == errors_before ? Status::OK()
                                               : Status::IOError("stripe " + std::to_string(id_) + ": write failed");
 }
 
 void Stripe::Probe(const CacheKey& key, bool head, std::vector<DirEntry>* out) const {
+  if (offline()) {
+    out->clear();
+    return;
+  }
   dir_->Probe(key, out);
   out->erase(std::remove_if(out->begin(), out->end(), [head](const DirEntry& e) { return e.head() != head; }),
              out->end());
@@ -232,7 +286,10 @@ Status Stripe::ReadFromDisk(uint64_t offset_blocks, uint64_t bytes, std::string*
   if (from >= layout_.data_bytes) return Status::NotFound("offset past the data area");
   uint64_t n = std::min<uint64_t>(bytes, layout_.data_bytes - from);
   out->resize(n);
-  return file_->Read(layout_.data_offset + from, n, out->data());
+  if (offline()) return Status::IOError("span " + health_->path + " is offline");
+  Status s = file_->Read(layout_.data_offset + from, n, out->data());
+  if (!s.ok()) const_cast<Stripe*>(this)->TakeOffline(s);
+  return s;
 }
 
 Status Stripe::ReadDoc(const CacheKey& key, const DirEntry& entry, RamCache::Bytes* doc) {
@@ -334,7 +391,20 @@ Status Stripe::Remove(const CacheKey& key, const DirEntry& entry) {
   // An invalid entry's RAM copy can never be looked up again (see
   // RamKeyLocked); the LRU drops it.
   if (valid) ram_->Erase(ram_key);
-  return dir_->Remove(key, entry);
+  Status s = dir_->Remove(key, entry);
+  if (!s.ok() || options_.read_only) return s;
+  // Journaled with the next aggregation write, so that a crash does not
+  // bring a purged object back.
+  JournalRecord record;
+  record.op = JournalRecord::kRemove;
+  record.head = entry.head();
+  record.offset_blocks = entry.offset();
+  record.key = key;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (pending_removes_.empty()) removes_since_ = std::chrono::steady_clock::now();
+  pending_removes_.push_back(record);
+  ++changes_;
+  return s;
 }
 
 bool Stripe::RamKeyLocked(const CacheKey& key, const DirEntry& entry, RamKey* out) const {
@@ -352,96 +422,8 @@ StripeStats Stripe::stats() const {
   StripeStats s = stats_;
   s.write_pos_blocks = cursor_blocks_;
   s.phase = phase_;
+  s.offline = offline();
   return s;
-}
-
-Status Stripe::Persist() {
-  Status s = Flush();
-  if (!s.ok()) return s;
-  std::lock_guard<std::mutex> lock(mu_);
-  uint64_t snapshot_serial = ++serial_;
-  s = SaveDirectory(snapshot_serial);
-  if (!s.ok()) return s;
-  header_.write_pos = cursor_blocks_;
-  header_.phase = phase_ ? 1 : 0;
-  header_.write_serial = serial_;
-  header_.snapshot_serial = snapshot_serial;
-  return WriteStripeHeader(*file_, layout_, &header_);
-}
-
-// The directory copy: a 4K header block (magic, serial, geometry, position,
-// crc32 of the words, crc32 of the block) then every segment's words. Odd
-// serials go to copy A, even to copy B, so the previous copy survives a
-// crash in the middle of writing the next.
-Status Stripe::SaveDirectory(uint64_t serial) {
-  const DirGeometry& geo = dir_->geometry();
-  size_t words_per_segment = dir_->segment_word_count();
-  size_t word_bytes = words_per_segment * sizeof(uint16_t) * geo.nsegments;
-  if (kDirCopyHeaderBytes + word_bytes > layout_.dir_copy_bytes) {
-    return Status::InvalidArgument("directory does not fit its copy area");
-  }
-  std::string image(kDirCopyHeaderBytes + word_bytes, '\0');
-  std::vector<uint16_t> words(words_per_segment);
-  char* out = image.data() + kDirCopyHeaderBytes;
-  for (uint32_t seg = 0; seg < geo.nsegments; ++seg) {
-    dir_->CopySegmentWords(seg, words.data());
-    for (size_t i = 0; i < words_per_segment; ++i) {
-      out[2 * i] = static_cast<char>(words[i]);
-      out[2 * i + 1] = static_cast<char>(words[i] >> 8);
-    }
-    out += words_per_segment * 2;
-  }
-  char* h = image.data();
-  memcpy(h, kDirCopyMagic, 8);
-  EncodeFixed64(h + 8, serial);
-  EncodeFixed32(h + 16, geo.nsegments);
-  EncodeFixed32(h + 20, geo.entries_per_segment());
-  EncodeFixed64(h + 24, cursor_blocks_);
-  EncodeFixed32(h + 32, phase_ ? 1 : 0);
-  EncodeFixed32(h + 36, Crc(image.data() + kDirCopyHeaderBytes, word_bytes));
-  EncodeFixed64(h + 40, word_bytes);
-  EncodeFixed32(h + kDirCopyHeaderUsed, Crc(h, kDirCopyHeaderUsed));
-  uint64_t where = (serial % 2 == 1) ? layout_.dir_a_offset : layout_.dir_b_offset;
-  Status s = file_->Write(where, image.data(), image.size());
-  if (!s.ok()) return s;
-  return file_->Sync();
-}
-
-Status Stripe::LoadDirectory() {
-  if (header_.snapshot_serial == 0) return Status::NotFound("no saved directory");
-  const DirGeometry& geo = dir_->geometry();
-  size_t words_per_segment = dir_->segment_word_count();
-  size_t word_bytes = words_per_segment * sizeof(uint16_t) * geo.nsegments;
-  uint64_t where = (header_.snapshot_serial % 2 == 1) ? layout_.dir_a_offset : layout_.dir_b_offset;
-  std::string image(kDirCopyHeaderBytes + word_bytes, '\0');
-  Status s = file_->Read(where, image.size(), image.data());
-  if (!s.ok()) return s;
-  const char* h = image.data();
-  if (memcmp(h, kDirCopyMagic, 8) != 0 || DecodeFixed32(h + kDirCopyHeaderUsed) != Crc(h, kDirCopyHeaderUsed)) {
-    return Status::Corruption("directory copy header is damaged");
-  }
-  if (DecodeFixed64(h + 8) != header_.snapshot_serial || DecodeFixed32(h + 16) != geo.nsegments ||
-      DecodeFixed32(h + 20) != geo.entries_per_segment() || DecodeFixed64(h + 40) != word_bytes) {
-    return Status::Corruption("directory copy does not match the stripe header");
-  }
-  if (DecodeFixed64(h + 24) != header_.write_pos || DecodeFixed32(h + 32) != header_.phase) {
-    return Status::Corruption("directory copy was saved at another write position");
-  }
-  if (DecodeFixed32(h + 36) != Crc(image.data() + kDirCopyHeaderBytes, word_bytes)) {
-    return Status::Corruption("directory copy checksum mismatch");
-  }
-  std::vector<uint16_t> words(words_per_segment);
-  const char* in = image.data() + kDirCopyHeaderBytes;
-  for (uint32_t seg = 0; seg < geo.nsegments; ++seg) {
-    for (size_t i = 0; i < words_per_segment; ++i) {
-      words[i] = static_cast<uint16_t>(static_cast<unsigned char>(in[2 * i]) |
-                                       (static_cast<unsigned char>(in[2 * i + 1]) << 8));
-    }
-    s = dir_->RestoreSegment(seg, words.data(), words.size());
-    if (!s.ok()) return s;
-    in += words_per_segment * 2;
-  }
-  return Status::OK();
 }
 
 }  // namespace strata

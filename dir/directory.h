@@ -168,6 +168,11 @@ class Directory {
   // where advance is how far clean_end moved, removing invalid entries.
   Status CleanRange(uint64_t start_blocks, uint64_t length_blocks);
 
+  // Removes every entry that is invalid at the current position, segment by
+  // segment (crash recovery: entries of writes that never completed). Returns
+  // how many.
+  uint64_t RemoveInvalidEntries();
+
   // Calls fn for every used entry, one segment at a time: the segment is
   // copied under mu_ and fn runs without it, so fn may call any method.
   // `valid` is judged at the position read with the copy.

@@ -64,6 +64,15 @@ void Directory::AdvanceCleanLocked(DirPosition* pos, uint64_t new_clean_end) {
   }
 }
 
+uint64_t Directory::RemoveInvalidEntries() {
+  uint64_t removed = 0;
+  for (uint32_t s = 0; s < geo_.nsegments; ++s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    removed += SweepSegmentLocked(s);
+  }
+  return removed;
+}
+
 Status Directory::CleanRange(uint64_t start_blocks, uint64_t length_blocks) {
   std::lock_guard<std::mutex> lock(mu_);
   DirPosition pos = LoadPositionLocked();

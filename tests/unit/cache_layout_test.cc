@@ -174,7 +174,7 @@ class SpanTest : public ::testing::Test {
   }
 
   Status Open(bool reinitialize, std::unique_ptr<Span>* span) {
-    return OpenSpan(Env::Default(), config_, options_, reinitialize, span);
+    return OpenSpan(Env::Default(), config_, options_, reinitialize, /*read_only=*/false, span);
   }
   // Overwrites bytes of the span file directly.
   void Poke(uint64_t offset, const std::string& bytes) {
