@@ -449,6 +449,9 @@ Status Cache::Remove(const CacheKey& key) {
     Status s = stripe.ReadDoc(key, candidate, &doc);
     if ((s.ok() || s.kind() == Status::Kind::kIOError) && stripe.Remove(key, candidate).ok()) removed = true;
   }
+  // An offline span cannot journal the remove: after a restart the object
+  // would be back. Say so rather than claim a purge that did not stick.
+  if (stripe.offline()) return Status::IOError("span offline: the remove cannot be recorded");
   return removed ? Status::OK() : Status::NotFound("not in cache");
 }
 

@@ -330,8 +330,8 @@ TEST_F(SpanTest, OtherFormatVersionIsRefused) {
   span.reset();
   for (uint64_t where : {layout.header_offset(), layout.footer_offset()}) {
     std::string block = Peek(where, 4096);
-    block[8] = 2;                     // version 2
-    memset(block.data() + 12, 0, 4);  // recompute the crc as a v2 writer would
+    block[8] = static_cast<char>(kFormatVersion + 1);  // a newer version
+    memset(block.data() + 12, 0, 4);                   // recompute the crc as its writer would
     const uint32_t crc =
         static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(block.data()), kStripeHeaderBytes));
     for (int i = 0; i < 4; ++i) block[12 + i] = static_cast<char>(crc >> (8 * i));
@@ -340,7 +340,9 @@ TEST_F(SpanTest, OtherFormatVersionIsRefused) {
   Status st = Open(false, &span);
   ASSERT_EQ(st.kind(), Status::Kind::kInvalidArgument);
   EXPECT_NE(st.message().find("stripe 3/4"), std::string::npos) << st.message();
-  EXPECT_NE(st.message().find("format version 2 on disk, this build uses version 1"), std::string::npos)
+  const std::string expected = "format version " + std::to_string(kFormatVersion + 1) +
+                               " on disk, this build uses version " + std::to_string(kFormatVersion);
+  EXPECT_NE(st.message().find(expected), std::string::npos)
       << st.message();
   ASSERT_TRUE(Open(true, &span).ok());
   EXPECT_TRUE(span->stripes[3].initialized);
