@@ -105,6 +105,7 @@ Status Server::OpenCache() {
   options.layout.average_object_bytes = settings.cache_average_object_size;
   options.stripe.agg_buffer_bytes = settings.cache_agg_buffer_size;
   options.stripe.flush_delay = settings.cache_flush_delay;
+  options.snapshot_interval = settings.cache_snapshot_interval;
   options.fragment_bytes = settings.cache_fragment_size;
   options.ram_cache_bytes = settings.cache_ram_size;
   options.io_threads = static_cast<size_t>(settings.cache_io_threads);
@@ -118,16 +119,23 @@ Status Server::OpenCache() {
   }
   auto started = std::chrono::steady_clock::now();
   Status s = Cache::Open(options, &cache_);
+  if (s.kind() == Status::Kind::kIOError) {
+    // Every span failed with an I/O error (a dead, full or read-only disk):
+    // keep serving from the origins rather than not at all.
+    LOG_ERROR("cache: no span could be opened (%s): proxying without a cache", s.message().c_str());
+    cache_.reset();
+    return Status::OK();
+  }
   if (!s.ok()) return Status::InvalidArgument("cannot open the cache:\n" + s.message());
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   uint64_t data_bytes = 0;
   for (size_t i = 0; i < cache_->stripe_count(); ++i) data_bytes += cache_->stripe(i).layout().data_bytes;
   LOG_INFO(
       "cache: %zu span(s), %zu stripe(s), %llu MiB of data area, RAM cache %llu MiB, I/O engine %s (%zu thread(s)), "
-      "opened in %lld ms",
+      "opened in %lld ms (recovery %.3f s)",
       config_->cache_spans.size(), cache_->stripe_count(), static_cast<unsigned long long>(data_bytes >> 20),
       static_cast<unsigned long long>(settings.cache_ram_size >> 20), settings.cache_io_engine.c_str(),
-      options.io_threads, static_cast<long long>(took.count()));
+      options.io_threads, static_cast<long long>(took.count()), cache_->stats().recovery_seconds);
   return Status::OK();
 }
 

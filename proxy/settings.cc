@@ -149,6 +149,10 @@ const SettingDef kTable[] = {
     {.name = "cache.flush_delay", .default_text = "5ms", .field = &S::cache_flush_delay,
      .min = 1, .max = kMin,
      .help = "Longest time data waits in a partly filled aggregation buffer before it is written."},
+    {.name = "cache.snapshot_interval", .default_text = "60s", .field = &S::cache_snapshot_interval,
+     .min = 0, .max = 24 * kHour,
+     .help = "How often each stripe's directory is written to disk (without pausing lookups); recovery after a "
+             "crash replays the journal written since. 0 = only at a clean stop."},
     {.name = "cache.average_object_size", .default_text = "8000", .field = &S::cache_average_object_size,
      .min = 512, .max = 64 * kMiB,
      .help = "Expected mean object size; sets the number of directory entries per stripe."},

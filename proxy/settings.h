@@ -80,6 +80,7 @@ struct Settings {
   uint64_t cache_fragment_size = 0;
   uint64_t cache_agg_buffer_size = 0;
   std::chrono::milliseconds cache_flush_delay{0};
+  std::chrono::milliseconds cache_snapshot_interval{0};
   uint64_t cache_average_object_size = 0;
   int cache_io_threads = 0;
   std::string cache_io_engine;  // "threads" (pread/pwrite) or "io_uring"
