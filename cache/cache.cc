@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "cache/doc.h"
+#include "cache/volume_plan.h"
 #include "common/coding.h"
 #include "common/log.h"
 
@@ -51,14 +52,36 @@ Status Cache::Open(const CacheOptions& options, std::unique_ptr<Cache>* out) {
   cache->options_ = options;
   Env* env = options.env != nullptr ? options.env : Env::Default();
   std::string problems;
+  // Divide the spans among the volumes; a block device's size is its own.
+  std::vector<uint64_t> span_bytes;
+  for (const SpanConfig& config : options.spans) {
+    uint64_t bytes = config.size_bytes;
+    if (config.is_block_device) {
+      Env::OpenOptions probe;
+      probe.read_only = true;
+      std::unique_ptr<RandomRWFile> device;
+      if (!env->OpenRandomRWFile(config.path, probe, &device).ok() || !device->Size(&bytes).ok()) bytes = 0;
+    }
+    span_bytes.push_back(bytes);
+  }
+  std::vector<std::vector<VolumeShare>> shares;
+  Status planned = PlanVolumeShares(options.spans, span_bytes, options.volumes, &shares);
+  if (!planned.ok()) return planned;
   std::vector<size_t> config_index;  // spans_[i] is options.spans[config_index[i]]
   for (size_t i = 0; i < options.spans.size(); ++i) {
     const SpanConfig& config = options.spans[i];
     auto health = std::make_shared<SpanHealth>();
     health->path = config.path;
     cache->health_.push_back(health);
+    if (shares[i].empty()) {
+      LOG_WARNING("span %s: volume.config leaves it no volume of 4M or more; the span is not used",
+                  config.path.c_str());
+      continue;
+    }
+    LayoutOptions layout = options.layout;
+    layout.volumes = shares[i];
     std::unique_ptr<Span> span;
-    Status s = OpenSpan(env, config, options.layout, options.reinitialize, options.read_only, &span);
+    Status s = OpenSpan(env, config, layout, options.reinitialize, options.read_only, &span);
     if (s.kind() == Status::Kind::kIOError) {
       // A dead, full or read-only disk: serve from the others.
       health->offline = true;

@@ -52,6 +52,8 @@ namespace strata {
 
 struct CacheOptions {
   std::vector<SpanConfig> spans;
+  // volume.config; empty = one volume of 100% (cache/volume_plan.h).
+  std::vector<VolumeConfig> volumes;
   LayoutOptions layout;
   StripeOptions stripe;
   uint64_t fragment_bytes = 1ull << 20;

@@ -42,9 +42,9 @@ enum : size_t {
   kOffSnapshotSerial = 144,
   kOffWritePos = 152,
   kOffPhase = 160,
-  kOffReserved = 164,
+  kOffVolume = 164,
 };
-static_assert(kOffReserved + 4 == kStripeHeaderBytes);
+static_assert(kOffVolume + 4 == kStripeHeaderBytes);
 
 uint32_t HeaderCrc(const char* block, uint32_t len) {
   char copy[kHeaderBlockBytes];
@@ -88,6 +88,7 @@ std::string GeometryDifferences(const StripeLayout& disk, const StripeLayout& wa
     out += (out.empty() ? "" : "; ") + std::string(name) + " " + std::to_string(d) + " on disk, " + std::to_string(w) +
            " configured";
   };
+  field("volume", disk.volume, want.volume);
   field("stripe_count", disk.count, want.count);
   field("stripe_index", disk.index, want.index);
   field("stripe_offset", disk.offset, want.offset);
@@ -124,26 +125,53 @@ uint64_t DirectoryCopyBytes(uint64_t entries) {
   return RoundUp(kDirCopyHeaderBytes + entries * kDirEntryBytes, kRegionAlignBytes);
 }
 
+uint64_t UsableSpanBytes(uint64_t span_bytes) {
+  return span_bytes < kSpanReservedBytes ? 0 : RoundDown(span_bytes - kSpanReservedBytes, kStripeAlignBytes);
+}
+
 Status StripeLayout::Compute(uint64_t span_bytes, const LayoutOptions& options, std::vector<StripeLayout>* out) {
-  const uint64_t max = options.max_stripe_bytes, avg = options.average_object_bytes;
+  const uint64_t max = options.max_stripe_bytes;
   if (max % kStripeAlignBytes != 0 || max < kMinStripeBytes || max > kMaxStripeBytes) {
     return Status::InvalidArgument("max stripe size " + std::to_string(max) +
                                    " must be a multiple of 1M between 4M and 1T");
   }
-  if (avg < kBlockBytes || avg > (64ull << 20)) {
-    return Status::InvalidArgument("average object size " + std::to_string(avg) + " must be between 512 and 64M");
-  }
   if (span_bytes < kMinSpanBytes) {
     return Status::InvalidArgument("span of " + std::to_string(span_bytes) + " bytes is below the minimum 8M");
   }
-  const uint64_t usable = RoundDown(span_bytes - kSpanReservedBytes, kStripeAlignBytes);
-  const uint64_t count = (usable + max - 1) / max;
-  const uint64_t stripe_bytes = RoundDown(usable / count, kStripeAlignBytes);
-  std::vector<StripeLayout> stripes(count);
-  for (uint64_t i = 0; i < count; ++i) {
+  const uint64_t usable = UsableSpanBytes(span_bytes);
+  std::vector<VolumeShare> shares = options.volumes;
+  if (shares.empty()) shares.push_back({1, usable, 0});
+  uint64_t total = 0;
+  for (const VolumeShare& share : shares) total += share.bytes;
+  if (total > usable) {
+    return Status::InvalidArgument("volumes take " + std::to_string(total) + " bytes of a span offering " +
+                                   std::to_string(usable));
+  }
+  std::vector<StripeLayout> stripes;
+  uint64_t offset = kSpanReservedBytes;
+  for (const VolumeShare& share : shares) {
+    const uint64_t avg = share.average_object_bytes ? share.average_object_bytes : options.average_object_bytes;
+    if (avg < kBlockBytes || avg > (64ull << 20)) {
+      return Status::InvalidArgument("average object size " + std::to_string(avg) + " must be between 512 and 64M");
+    }
+    if (share.bytes % kStripeAlignBytes != 0 || share.bytes < kMinStripeBytes) {
+      return Status::InvalidArgument("volume " + std::to_string(share.volume) + " gets " +
+                                     std::to_string(share.bytes >> 20) +
+                                     "M of this span: a volume's part must be a multiple of 1M and at least 4M");
+    }
+    const uint64_t count = (share.bytes + max - 1) / max;
+    const uint64_t stripe_bytes = RoundDown(share.bytes / count, kStripeAlignBytes);
+    for (uint64_t i = 0; i < count; ++i) {
+      StripeLayout layout;
+      layout.volume = share.volume;
+      LayoutStripe(offset + i * stripe_bytes, stripe_bytes, avg, &layout);
+      stripes.push_back(layout);
+    }
+    offset += share.bytes;
+  }
+  for (size_t i = 0; i < stripes.size(); ++i) {
     stripes[i].index = static_cast<uint32_t>(i);
-    stripes[i].count = static_cast<uint32_t>(count);
-    LayoutStripe(kSpanReservedBytes + i * stripe_bytes, stripe_bytes, avg, &stripes[i]);
+    stripes[i].count = static_cast<uint32_t>(stripes.size());
   }
   *out = std::move(stripes);
   return Status::OK();
@@ -183,6 +211,7 @@ void EncodeStripeHeader(const StripeHeader& h, char* block) {
   EncodeFixed64(block + kOffSnapshotSerial, h.snapshot_serial);
   EncodeFixed64(block + kOffWritePos, h.write_pos);
   EncodeFixed32(block + kOffPhase, h.phase);
+  EncodeFixed32(block + kOffVolume, l.volume);
   EncodeFixed32(block + kOffCrc, HeaderCrc(block, kStripeHeaderBytes));
 }
 
@@ -221,6 +250,7 @@ Status DecodeStripeHeader(const char* block, StripeHeader* h) {
   out.snapshot_serial = DecodeFixed64(block + kOffSnapshotSerial);
   out.write_pos = DecodeFixed64(block + kOffWritePos);
   out.phase = DecodeFixed32(block + kOffPhase);
+  l.volume = DecodeFixed32(block + kOffVolume);
   if (out.phase > 1) return Status::Corruption("phase " + std::to_string(out.phase) + " is not 0 or 1");
   *h = out;
   return Status::OK();

@@ -68,6 +68,14 @@ uint64_t DirectoryEntriesFor(uint64_t data_bytes, uint64_t avg_object_bytes);
 // up to kRegionAlignBytes.
 uint64_t DirectoryCopyBytes(uint64_t entries);
 
+// One volume's part of a span (volume.config): the span is cut into these
+// slices in order, and each slice into stripes of its own.
+struct VolumeShare {
+  uint32_t volume = 1;
+  uint64_t bytes = 0;                 // a multiple of kStripeAlignBytes
+  uint64_t average_object_bytes = 0;  // 0 = LayoutOptions::average_object_bytes
+};
+
 struct LayoutOptions {
   // Spans larger than this are cut into several equal stripes. 64 GiB keeps
   // per-stripe costs (aggregation buffer, write cursor, directory sync) few
@@ -78,6 +86,9 @@ struct LayoutOptions {
   // Expected mean object size; sets the directory size (ATS's
   // min_average_object_size, same default).
   uint64_t average_object_bytes = 8000;
+  // How the span is divided among volumes; empty = all of it to volume 1.
+  // Bytes past the last share stay unused.
+  std::vector<VolumeShare> volumes;
 };
 
 // Where everything of one stripe lives. Offsets are bytes from the start of
@@ -85,6 +96,7 @@ struct LayoutOptions {
 struct StripeLayout {
   uint32_t index = 0;   // stripe number within the span
   uint32_t count = 0;   // stripes in the span
+  uint32_t volume = 1;  // the volume.config volume the stripe belongs to
   uint64_t offset = 0;  // first byte: the header block
   uint64_t bytes = 0;   // the footer block is the last 4K
   uint64_t dir_a_offset = 0;
@@ -101,8 +113,9 @@ struct StripeLayout {
   uint64_t footer_offset() const { return offset + bytes - kHeaderBlockBytes; }
   uint64_t data_blocks() const { return data_bytes / kBlockBytes; }
 
-  // Cuts a span of `span_bytes` into stripes. InvalidArgument for a span
-  // below kMinSpanBytes or options out of range.
+  // Cuts a span of `span_bytes` into stripes, share by share (or all of it
+  // for volume 1). InvalidArgument for a span below kMinSpanBytes, shares
+  // that do not fit or are below kMinStripeBytes, or options out of range.
   static Status Compute(uint64_t span_bytes, const LayoutOptions& options, std::vector<StripeLayout>* out);
 
   friend bool operator==(const StripeLayout&, const StripeLayout&) = default;
@@ -123,6 +136,10 @@ struct StripeHeader {
   uint64_t write_pos = 0;        // next write, in blocks from data_offset
   uint32_t phase = 0;            // flips (0/1) each time write_pos wraps
 };
+
+// The bytes a span offers to stripes: its size less the reserved start,
+// rounded down to kStripeAlignBytes.
+uint64_t UsableSpanBytes(uint64_t span_bytes);
 
 // A header for a stripe that holds nothing yet.
 StripeHeader NewStripeHeader(const StripeLayout& layout, uint64_t create_time, uint64_t nonce);

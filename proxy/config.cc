@@ -44,6 +44,31 @@ void LoadStorage(const std::string& path, std::vector<SpanConfig>* spans, std::v
   AddProblems(ParseStorageConfig(path, text.str(), ProbePath, spans), problems);
 }
 
+// volume.config (ATS syntax): `volume=N scheme=http size=P%|SIZE ...` per
+// line; every span's `volume=N` must name one of its volumes.
+void LoadVolumes(const std::string& path, const std::vector<SpanConfig>& spans, std::vector<VolumeConfig>* volumes,
+                 std::vector<std::string>* problems) {
+  std::ifstream in(path);
+  if (!in) {
+    problems->push_back(path + ": cannot open");
+    return;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  Status st = ParseVolumeConfig(path, text.str(), volumes);
+  if (!st.ok()) {
+    AddProblems(st, problems);
+    return;
+  }
+  for (const SpanConfig& span : spans) {
+    bool defined = span.volume == 0;
+    for (const VolumeConfig& v : *volumes) defined = defined || v.number == span.volume;
+    if (!defined) {
+      problems->push_back(span.origin + ": volume=" + std::to_string(span.volume) + " is not defined in " + path);
+    }
+  }
+}
+
 // Relative span paths start from cache.dir (default: the state directory),
 // as ATS resolves them against its install layout.
 void ResolveSpanPaths(const Settings& settings, std::vector<SpanConfig>* spans) {
@@ -60,6 +85,8 @@ void LoadFiles(const std::string& dir, Config* config, std::vector<std::string>*
   if (Exists(remap)) AddProblems(config->remap.LoadFile(remap), problems);
   const std::string storage = dir + "/storage.config";
   if (Exists(storage)) LoadStorage(storage, &config->cache_spans, problems);
+  const std::string volumes = dir + "/volume.config";
+  if (Exists(volumes)) LoadVolumes(volumes, config->cache_spans, &config->cache_volumes, problems);
   const std::string cache_rules = dir + "/cache.config";
   if (Exists(cache_rules)) AddProblems(config->cache_rules.LoadFile(cache_rules), problems);
   const std::string ip_allow = dir + "/ip_allow.yaml";

@@ -13,6 +13,8 @@
 //                  every request gets 404, which is not a config error
 //   storage.config the cache's spans (cache/storage_config.h); relative paths
 //                  start from cache.dir. No spans: Strata runs without a cache.
+//   volume.config  how the spans are divided into volumes (cache/volume_plan.h);
+//                  every `volume=N` of storage.config must be defined here.
 //   cache.config   per-URL caching rules (proxy/cache_rules.h)
 //   ip_allow.yaml  who may use which methods (proxy/ip_allow.h); without it,
 //                  every client may use everything but PURGE (loopback only).
@@ -43,6 +45,7 @@ struct Config {
   Settings settings = DefaultSettings();
   RemapTable remap;
   std::vector<SpanConfig> cache_spans;    // storage.config, then --cache; absolute paths
+  std::vector<VolumeConfig> cache_volumes;  // volume.config; empty = one volume of 100%
   IpAllow ip_allow = IpAllow::Default();  // ip_allow.yaml, or loopback-only PURGE
   CacheRules cache_rules;                 // cache.config
 };

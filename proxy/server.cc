@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <map>
+#include <string>
 #include <thread>
 
 #include "common/log.h"
@@ -102,6 +104,7 @@ Status Server::OpenCache() {
   }
   CacheOptions options;
   options.spans = config_->cache_spans;
+  options.volumes = config_->cache_volumes;
   options.layout.average_object_bytes = settings.cache_average_object_size;
   options.stripe.agg_buffer_bytes = settings.cache_agg_buffer_size;
   options.stripe.flush_delay = settings.cache_flush_delay;
@@ -129,7 +132,19 @@ Status Server::OpenCache() {
   if (!s.ok()) return Status::InvalidArgument("cannot open the cache:\n" + s.message());
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   uint64_t data_bytes = 0;
-  for (size_t i = 0; i < cache_->stripe_count(); ++i) data_bytes += cache_->stripe(i).layout().data_bytes;
+  std::map<uint32_t, std::pair<int, uint64_t>> volumes;  // volume -> (stripes, data bytes)
+  for (size_t i = 0; i < cache_->stripe_count(); ++i) {
+    const StripeLayout& layout = cache_->stripe(i).layout();
+    data_bytes += layout.data_bytes;
+    volumes[layout.volume].first++;
+    volumes[layout.volume].second += layout.data_bytes;
+  }
+  std::string by_volume;
+  for (const auto& [volume, use] : volumes) {
+    by_volume += (by_volume.empty() ? "" : ", ") + std::string("volume ") + std::to_string(volume) + ": " +
+                 std::to_string(use.first) + " stripe(s), " + std::to_string(use.second >> 20) + " MiB";
+  }
+  LOG_INFO("cache volumes: %s", by_volume.c_str());
   LOG_INFO(
       "cache: %zu span(s), %zu stripe(s), %llu MiB of data area, RAM cache %llu MiB, I/O engine %s (%zu thread(s)), "
       "opened in %lld ms (recovery %.3f s)",

@@ -90,5 +90,48 @@ class CacheSpanTest(harness.TestCase):
         self.assertIn("--cache", p.stderr)
 
 
+    def test_volume_config_divides_the_span_and_a_change_is_refused(self):
+        origin = self.origin()
+        cache_dir = os.path.join(self.tmp, "state")
+        files = {"storage.config": "span.db 64M\n",
+                 "volume.config": "volume=1 scheme=http size=75%\nvolume=2 scheme=http size=25% avg_obj_size=4K\n"}
+        s = self.strata(origin=origin, records={"cache.dir": cache_dir}, files=files)
+        self.assertRegex(s.log_text(), r"cache volumes: volume 1: 1 stripe\(s\), \d+ MiB, volume 2: 1 stripe\(s\)")
+        r = harness.request(s.port, build_request("GET", "/vol?size=100"))
+        self.assertEqual(r.status, 200)
+        self.assertEqual(s.stop(), 0)
+        # Another division of the same span is another geometry: refused,
+        # naming the span and the volume, and the objects are not misread.
+        files["volume.config"] = "volume=1 scheme=http size=50%\nvolume=2 scheme=http size=50%\n"
+        p = self.run_strata_expecting_failure(origin, cache_dir, files)
+        self.assertIn("span.db", p)
+        self.assertIn("another geometry", p)
+
+    def test_span_volume_must_be_defined_in_volume_config(self):
+        files = {"storage.config": "span.db 64M volume=3\n",
+                 "volume.config": "volume=1 scheme=http size=100%\n"}
+        etc = os.path.join(self.tmp, "etc")
+        os.makedirs(etc)
+        for name, text in files.items():
+            with open(os.path.join(etc, name), "w") as f:
+                f.write(text)
+        p = subprocess.run([harness.STRATA_BIN, "--check-config", etc], capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("storage.config:1: volume=3 is not defined in", p.stdout + p.stderr)
+
+    def run_strata_expecting_failure(self, origin, cache_dir, files):
+        etc = os.path.join(self.tmp, "etc2")
+        os.makedirs(etc, exist_ok=True)
+        for name, text in files.items():
+            with open(os.path.join(etc, name), "w") as f:
+                f.write(text)
+        with open(os.path.join(etc, "records.yaml"), "w") as f:
+            f.write("records:\n  cache:\n    dir: %s\n" % cache_dir)
+        p = subprocess.run([harness.STRATA_BIN, "--config-dir", etc, "--listen", "127.0.0.1:%d" % harness.free_port(),
+                            "--origin", origin.url], capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(p.returncode, 0)
+        return p.stdout + p.stderr
+
+
 if __name__ == "__main__":
     harness.main()
