@@ -152,6 +152,11 @@ int CmdStripes(Tool& tool, const Arguments& args) {
   bool all_ok = true;
   for (const SpanConfig& span : tool.config().cache_spans) {
     SpanReport report = InspectConfiguredSpan(tool.config(), span, &next);
+    if (report.stripes.empty()) {
+      // Nothing to show per stripe: say why in the span's place.
+      all_ok = false;
+      stripes.Push(Json::Object().Set("span", span.path).Set("state", *report.span.Get("state")));
+    }
     for (const Json& stripe : report.stripes.items()) {
       all_ok = all_ok && stripe.Get("state")->ScalarText() == "ok";
       stripes.Push(tool.options().json ? stripe : StripeRow(stripe));
