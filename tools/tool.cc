@@ -98,9 +98,9 @@ Status Tool::OpenCache(bool read_only, std::unique_ptr<Cache>* out) {
     for (const SpanConfig& span : config_.cache_spans) {
       if (SpanInUse(span.path)) {
         fprintf(stderr,
-                "strata-cache: note: %s is in use by a running strata. Its directory on disk is the one saved at "
-                "the last clean stop, so objects stored since then are not visible offline; use --admin "
-                "HOST:PORT for the live cache.\n",
+                "strata-cache: note: %s is in use by a running strata: this is its last directory snapshot plus "
+                "the journal on disk, so objects still in its write buffers (the last few milliseconds) are not "
+                "visible, and objects it overwrites meanwhile may read as problems.\n",
                 span.path.c_str());
       }
     }

@@ -1,9 +1,8 @@
 """strata-cache against the real daemon and its real span files.
 
-The daemon stores objects from the test origin; the tests then stop it
-(SIGTERM: a clean stop saves the directory, which is what an offline reader
-sees until crash-safe snapshots exist) and run every subcommand on the span
-files: spans, stripes, dir-stats, keys, lookup (by the access log's URL and by
+The daemon stores objects from the test origin; most tests then stop it
+(SIGTERM) so that the spans no longer change, and run every subcommand on
+the span files: spans, stripes, dir-stats, keys, lookup (by the access log's URL and by
 the client's URL through remap.config), dump, list, verify (finding a
 corruption injected into the span file, and --repair), purge (refused while
 the daemon holds the spans), inspect-span, and the online mode when the
@@ -124,6 +123,18 @@ class StrataCacheTest(harness.TestCase):
         # Not stored: exit 1.
         missing = self.tool_json("lookup", origin.url + "/never", *self.cache_args, expect=1)
         self.assertFalse(missing["found"])
+
+    def test_lookup_while_the_daemon_runs_sees_the_journal(self):
+        origin = self.origin()
+        s, _ = self.fill(origin)
+        # The daemon has written these Docs (and their journal records) but
+        # not stopped: an offline reader replays the journal in memory.
+        found = harness.wait_for(lambda: self.tool("lookup", origin.url + LARGE, *self.cache_args)[0] == 0)
+        self.assertTrue(found, "lookup of a stored object failed while the daemon runs")
+        rc, out, err = self.tool("--json", "lookup", origin.url + SMALL, *self.cache_args, expect=0)
+        self.assertIn("in use by a running strata", err)
+        self.assertEqual(json.loads(out)["object"]["stored"]["url"], origin.url + SMALL)
+        self.assertTrue(s.running())
 
     def test_lookup_accepts_the_clients_url_through_remap(self):
         origin = self.origin()
