@@ -329,6 +329,9 @@ Status OpenSpan(Env* env, const SpanConfig& config, const LayoutOptions& options
   span->path = config.path;
   Env::OpenOptions open_options;
   open_options.read_only = read_only;
+  // One writer per span: a second daemon, or an offline purge beside the
+  // daemon, is refused (Busy) instead of corrupting it.
+  open_options.lock = !read_only;
   if (read_only) {
     open_options.extend = false;
   } else if (!config.is_block_device) {

@@ -187,6 +187,8 @@ struct Span {
 // and nothing is created, grown or initialised (a stripe never written is an
 // error too). An IOError means the file or device could not be used at all
 // (the caller may go on without it); other errors are the operator's to fix.
+// A read-write open locks the file (Env::OpenOptions::lock): Busy when another
+// process (a running daemon) has it; read-only opens take no lock.
 Status OpenSpan(Env* env, const SpanConfig& config, const LayoutOptions& options, bool reinitialize, bool read_only,
                 std::unique_ptr<Span>* out);
 

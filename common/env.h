@@ -51,6 +51,11 @@ class Env {
     uint64_t create_size = 0;
     // Grow a regular file that is smaller than create_size.
     bool extend = true;
+    // Read-write opens only: hold an exclusive advisory lock
+    // (flock LOCK_EX|LOCK_NB) while the file is open, so that two processes
+    // never write one span (a second daemon, or strata-cache purge/repair
+    // while the daemon runs). Busy when another open file holds it.
+    bool lock = false;
   };
 
   virtual Status OpenRandomRWFile(const std::string& path, const OpenOptions& options,

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -68,6 +69,15 @@ Status PosixEnv::OpenRandomRWFile(const std::string& path, const OpenOptions& op
   if (options.create_size > 0 && !options.read_only) flags |= O_CREAT;
   int fd = open(path.c_str(), flags, 0644);
   if (fd < 0) return PosixErrorStatus("open", path, errno);
+  if (options.lock && !options.read_only && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    close(fd);
+    if (err == EWOULDBLOCK) {
+      return Status::Busy(path +
+                          " is in use by another process (a running strata, or strata-cache purge/verify --repair)");
+    }
+    return PosixErrorStatus("lock", path, err);
+  }
   struct stat st;
   if (fstat(fd, &st) != 0) {
     int err = errno;

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "proxy/cache_options.h"
 #include "proxy/worker.h"
 
 namespace strata {
@@ -103,23 +104,8 @@ Status Server::OpenCache() {
     }
   }
   CacheOptions options;
-  options.spans = config_->cache_spans;
-  options.volumes = config_->cache_volumes;
-  options.layout.average_object_bytes = settings.cache_average_object_size;
-  options.stripe.agg_buffer_bytes = settings.cache_agg_buffer_size;
-  options.stripe.flush_delay = settings.cache_flush_delay;
-  options.snapshot_interval = settings.cache_snapshot_interval;
-  options.fragment_bytes = settings.cache_fragment_size;
-  options.ram_cache_bytes = settings.cache_ram_size;
-  options.io_threads = static_cast<size_t>(settings.cache_io_threads);
-  options.reinitialize = settings.cache_reinitialize;
-  if (settings.cache_io_engine == "io_uring") {
-    Status engine = Status::OK();
-    options.env = Env::IoUring(&engine);
-    if (options.env == nullptr) {
-      return Status::InvalidArgument("cache.io_engine=io_uring is not available: " + engine.message());
-    }
-  }
+  Status options_status = CacheOptionsFromConfig(*config_, &options);
+  if (!options_status.ok()) return options_status;
   auto started = std::chrono::steady_clock::now();
   Status s = Cache::Open(options, &cache_);
   if (s.kind() == Status::Kind::kIOError) {
