@@ -403,8 +403,15 @@ Status Cache::ReadFirstDoc(Stripe& stripe, const CacheKey& key, ObjectInfo* info
   return Status::OK();
 }
 
+bool Cache::BeingRemoved(const CacheKey& key) {
+  if (removing_count_.load(std::memory_order_acquire) == 0) return false;
+  std::lock_guard<std::mutex> lock(removing_mu_);
+  return removing_.count(key) > 0;
+}
+
 Status Cache::Lookup(const CacheKey& key, ObjectInfo* info) {
   lookups_.fetch_add(1, std::memory_order_relaxed);
+  if (BeingRemoved(key)) return Status::NotFound("being removed");
   Status s = ReadFirstDoc(StripeFor(key), key, info);
   if (s.ok()) lookup_hits_.fetch_add(1, std::memory_order_relaxed);
   return s;
@@ -512,7 +519,8 @@ void Cache::LookupAsync(const CacheKey& key, Executor* executor, LookupCallback 
   // threads, whose wake-up would cost more than the lookup itself. Only a
   // disk read goes to the pool.
   auto info = std::make_shared<ObjectInfo>();
-  Status s = ReadFirstDoc(StripeFor(key), key, info.get(), /*memory_only=*/true);
+  Status s = BeingRemoved(key) ? Status::NotFound("being removed")
+                               : ReadFirstDoc(StripeFor(key), key, info.get(), /*memory_only=*/true);
   if (s.kind() != Status::Kind::kBusy) {
     lookups_.fetch_add(1, std::memory_order_relaxed);
     if (s.ok()) lookup_hits_.fetch_add(1, std::memory_order_relaxed);
@@ -536,8 +544,18 @@ void Cache::ReadAsync(std::shared_ptr<ObjectInfo> info, uint64_t offset, uint64_
 }
 
 void Cache::RemoveAsync(const CacheKey& key, Executor* executor, StatusCallback done) {
+  {
+    std::lock_guard<std::mutex> lock(removing_mu_);
+    removing_.insert(key);
+    removing_count_.fetch_add(1, std::memory_order_release);
+  }
   io_->Submit([this, key, executor, done = std::move(done)]() mutable {
     Status s = Remove(key);
+    {
+      std::lock_guard<std::mutex> lock(removing_mu_);
+      removing_.erase(removing_.find(key));
+      removing_count_.fetch_sub(1, std::memory_order_release);
+    }
     executor->Post([done = std::move(done), s]() { done(s); });
   });
 }

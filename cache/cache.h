@@ -36,6 +36,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "cache/layout.h"
@@ -208,6 +209,10 @@ class Cache {
   void LookupAsync(const CacheKey& key, Executor* executor, LookupCallback done);
   void ReadAsync(std::shared_ptr<ObjectInfo> info, uint64_t offset, uint64_t length, Executor* executor,
                  ReadCallback done);
+  // From the moment RemoveAsync returns, lookups of key (on any thread) miss,
+  // even before the removal has run: a response sent after it (say, to the
+  // POST that invalidated the URL) is never followed by a hit on the old
+  // object.
   void RemoveAsync(const CacheKey& key, Executor* executor, StatusCallback done);
   void ScanAsync(std::function<bool(const ObjectInfo&)> fn, Executor* executor, StatusCallback done);
 
@@ -248,6 +253,13 @@ class Cache {
   std::thread flusher_;
   std::thread snapshotter_;
   void SnapshotLoop();
+
+  // Keys whose RemoveAsync has not run yet (lookups of them miss). The count
+  // lets lookups skip the mutex when nothing is pending, the common case.
+  bool BeingRemoved(const CacheKey& key);
+  std::mutex removing_mu_;
+  std::unordered_multiset<CacheKey, CacheKeyHash> removing_;
+  std::atomic<int> removing_count_{0};
 
   std::vector<std::shared_ptr<SpanHealth>> health_;  // one per configured span
   double recovery_seconds_ = 0;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -327,6 +328,55 @@ TEST(CacheEngineTest, UpdateMetadataKeepsTheBody) {
     EXPECT_EQ(meta, "new headers");
     EXPECT_EQ(data, body) << size;
   }
+}
+
+}  // namespace
+}  // namespace strata
+
+namespace strata {
+namespace {
+
+// A removal queued behind other I/O work: lookups miss from the moment
+// RemoveAsync returns, not only once the I/O thread gets to it (a client
+// that saw the response to its POST must not get the invalidated object).
+TEST(CacheEngineTest, LookupsMissAsSoonAsRemoveAsyncReturns) {
+  TempDir dir;
+  CacheOptions options = Options(dir, 32 << 20);
+  options.io_threads = 1;
+  std::unique_ptr<Cache> cache;
+  ASSERT_TRUE(Cache::Open(options, &cache).ok());
+  const CacheKey key = CacheKey::Hash("http://example/invalidated");
+  ASSERT_TRUE(cache->Put(key, "m", Bytes(3000, 1)).ok());
+  InlineExecutor inline_executor;
+  // Hold the only I/O thread inside a scan until the test lets it go.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> scanning;
+  bool once = false;
+  cache->ScanAsync(
+      [&](const ObjectInfo&) {
+        if (!once) {
+          once = true;
+          scanning.set_value();
+          released.wait();
+        }
+        return true;
+      },
+      &inline_executor, [](Status) {});
+  scanning.get_future().wait();
+  std::promise<Status> removed;
+  cache->RemoveAsync(key, &inline_executor, [&](Status s) { removed.set_value(s); });
+  ObjectInfo info;
+  EXPECT_EQ(cache->Lookup(key, &info).kind(), Status::Kind::kNotFound);
+  std::promise<Status> looked_up;
+  cache->LookupAsync(key, &inline_executor, [&](Status s, std::shared_ptr<ObjectInfo>) { looked_up.set_value(s); });
+  EXPECT_EQ(looked_up.get_future().get().kind(), Status::Kind::kNotFound);
+  release.set_value();
+  EXPECT_TRUE(removed.get_future().get().ok());
+  EXPECT_EQ(cache->Lookup(key, &info).kind(), Status::Kind::kNotFound);
+  // Storing the key again afterwards works as before.
+  ASSERT_TRUE(cache->Put(key, "m2", Bytes(3000, 2)).ok());
+  EXPECT_TRUE(cache->Lookup(key, &info).ok());
 }
 
 }  // namespace
