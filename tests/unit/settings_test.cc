@@ -88,7 +88,7 @@ TEST(SettingsTest, TableIsConsistent) {
       EXPECT_LT(def.min, def.max) << def.name << " has no range";
     }
   }
-  EXPECT_EQ(names.size(), 38u);
+  EXPECT_EQ(names.size(), 40u);
   EXPECT_EQ(FindSetting("http.nope"), nullptr);
   EXPECT_EQ(FindSetting("http"), nullptr);
   EXPECT_FALSE(FindSetting("server.listen")->reloadable);
@@ -404,8 +404,8 @@ TEST(SettingsDocsTest, MarkdownListsEverySetting) {
   for (const SettingDef& def : AllSettings()) {
     EXPECT_NE(md.find("| `" + std::string(def.name) + "` |"), std::string::npos) << def.name;
   }
-  EXPECT_NE(md.find("| `http.max_request_head` | size | `64K` | 1K..1M | yes |"), std::string::npos) << md;
-  EXPECT_NE(md.find("| `server.threads` | int | `0` | 0..256 | no |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| `http.max_request_head` | size | `64K` | 1K..1M | reload |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| `server.threads` | int | `0` | 0..256 | restart |"), std::string::npos) << md;
   EXPECT_EQ(md.find('<'), std::string::npos);           // escaped for Markdown renderers
   EXPECT_EQ(CountLines(md), AllSettings().size() + 3);  // header, rule, rows, final newline
 }
