@@ -1,5 +1,6 @@
 #include "proxy/access_format.h"
 
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
@@ -63,8 +64,9 @@ void AppendEpoch(std::string* out, double t) {
 }
 
 void AppendIsoTime(std::string* out, double t) {
-  const time_t seconds = static_cast<time_t>(t);
-  const int ms = static_cast<int>((t - static_cast<double>(seconds)) * 1000) % 1000;
+  const long long total_ms = std::llround(t * 1000);  // 0.123 must not print as .122
+  const time_t seconds = static_cast<time_t>(total_ms / 1000);
+  const int ms = static_cast<int>(total_ms % 1000);
   struct tm tm;
   gmtime_r(&seconds, &tm);
   char buf[40];
@@ -258,8 +260,8 @@ Status AccessFormat::Parse(std::string_view spec, AccessFormat* out) {
         if (f.name == name) found = &f;
       }
       if (found == nullptr) {
-        return Status::InvalidArgument("unknown access log field %{" + std::string(name) + "} (known: " +
-                                       FieldNames() + ")");
+        return Status::InvalidArgument("unknown access log field %{" + std::string(name) + "} (known: " + FieldNames() +
+                                       ")");
       }
       if (!literal.empty()) format.pieces_.push_back(Piece{false, AccessField::kTime, std::move(literal)});
       literal.clear();

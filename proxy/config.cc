@@ -170,8 +170,8 @@ Status LoadConfig(const std::string& dir, const ConfigOverrides& overrides, Conf
 }
 
 const std::vector<std::string>& ConfigFileNames() {
-  static const std::vector<std::string> kNames = {"records.yaml",  "remap.config",  "storage.config", "volume.config",
-                                                  "cache.config",  "ip_allow.yaml", "parent.config"};
+  static const std::vector<std::string> kNames = {"records.yaml", "remap.config",  "storage.config", "volume.config",
+                                                  "cache.config", "ip_allow.yaml", "parent.config"};
   return kNames;
 }
 

@@ -47,11 +47,11 @@ struct Config {
   std::string dir;  // the config directory it was read from; "" = none
   Settings settings = DefaultSettings();
   RemapTable remap;
-  std::vector<SpanConfig> cache_spans;    // storage.config, then --cache; absolute paths
+  std::vector<SpanConfig> cache_spans;      // storage.config, then --cache; absolute paths
   std::vector<VolumeConfig> cache_volumes;  // volume.config; empty = one volume of 100%
-  IpAllow ip_allow = IpAllow::Default();  // ip_allow.yaml, or loopback-only PURGE
-  CacheRules cache_rules;                 // cache.config
-  AccessFormat access_format;             // log.access.format, compiled
+  IpAllow ip_allow = IpAllow::Default();    // ip_allow.yaml, or loopback-only PURGE
+  CacheRules cache_rules;                   // cache.config
+  AccessFormat access_format;               // log.access.format, compiled
 };
 
 // What the command line adds on top of the files.

@@ -127,7 +127,8 @@ int main(int argc, char** argv) {
     for (const std::string& name : strata::ConfigFileNames()) {
       if (access((dir + "/" + name).c_str(), F_OK) == 0) checked += (checked.empty() ? "" : ", ") + name;
     }
-    printf("%s: configuration is valid (%s)\n", dir.c_str(), checked.empty() ? "no files: all defaults" : checked.c_str());
+    printf("%s: configuration is valid (%s)\n", dir.c_str(),
+           checked.empty() ? "no files: all defaults" : checked.c_str());
     return 0;
   }
 

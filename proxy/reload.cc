@@ -6,8 +6,8 @@ namespace {
 bool SameSpans(const std::vector<SpanConfig>& a, const std::vector<SpanConfig>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].path != b[i].path || a[i].size_bytes != b[i].size_bytes ||
-        a[i].is_block_device != b[i].is_block_device || a[i].id != b[i].id || a[i].volume != b[i].volume) {
+    if (a[i].path != b[i].path || a[i].size_bytes != b[i].size_bytes || a[i].is_block_device != b[i].is_block_device ||
+        a[i].id != b[i].id || a[i].volume != b[i].volume) {
       return false;
     }
   }

@@ -72,7 +72,10 @@ std::vector<std::string> Lines(const std::string& text) {
 Server::Server(std::shared_ptr<const Config> config, ConfigOverrides overrides)
     : config_(std::move(config)), overrides_(std::move(overrides)), config_dir_existed_(IsDirectory(config_->dir)) {}
 
-Server::~Server() = default;
+Server::~Server() {
+  for (event* e : signal_events_) event_free(e);
+  if (signal_base_ != nullptr) event_base_free(signal_base_);
+}
 
 Status Server::Start() {
   const Settings& settings = config_->settings;
@@ -82,9 +85,9 @@ Status Server::Start() {
   }
   evthread_use_pthreads();
   signal(SIGPIPE, SIG_IGN);
-  // Until Run() handles them, a reload or reopen request must not kill us.
-  signal(SIGHUP, SIG_IGN);
-  signal(SIGUSR1, SIG_IGN);
+  // Handlers first: a signal sent as soon as the port accepts (before Run())
+  // must wait for the loop, not kill the process or be lost.
+  HandleSignals();
 
   ApplyGlobalSettings(settings);
   Status status = OpenErrorLog(settings.error_log_path);
@@ -229,16 +232,21 @@ Status Server::ReopenLogs() {
   return access.ok() ? error : access;
 }
 
+void Server::HandleSignals() {
+  if (signal_base_ != nullptr) return;
+  signal_base_ = event_base_new();
+  signal_events_ = {evsignal_new(signal_base_, SIGTERM, OnStopSignal, signal_base_),
+                    evsignal_new(signal_base_, SIGINT, OnStopSignal, signal_base_),
+                    evsignal_new(signal_base_, SIGHUP, OnReloadSignal, this),
+                    evsignal_new(signal_base_, SIGUSR1, OnReopenSignal, this)};
+  for (event* e : signal_events_) event_add(e, nullptr);
+}
+
 int Server::Run() {
   // Signals are handled on this thread: libevent's handler, whichever thread
   // it interrupts, only wakes this loop.
-  event_base* base = event_base_new();
-  event* term = evsignal_new(base, SIGTERM, OnStopSignal, base);
-  event* intr = evsignal_new(base, SIGINT, OnStopSignal, base);
-  event* hup = evsignal_new(base, SIGHUP, OnReloadSignal, this);
-  event* usr1 = evsignal_new(base, SIGUSR1, OnReopenSignal, this);
-  for (event* e : {term, intr, hup, usr1}) event_add(e, nullptr);
-  event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY);
+  HandleSignals();
+  event_base_loop(signal_base_, EVLOOP_NO_EXIT_ON_EMPTY);
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;  // no reload from the admin API while the workers go
@@ -254,8 +262,6 @@ int Server::Run() {
     LOG_INFO("cache saved");
   }
   workers_.clear();
-  for (event* e : {term, intr, hup, usr1}) event_free(e);
-  event_base_free(base);
   LOG_INFO("stopped");
   return 0;
 }

@@ -28,6 +28,9 @@
 #include "proxy/access_log.h"
 #include "proxy/config.h"
 
+struct event;
+struct event_base;
+
 namespace strata {
 
 class Worker;
@@ -61,6 +64,7 @@ class Server {
 
  private:
   Status OpenCache();
+  void HandleSignals();
   // Process-wide parts of the settings: the error log level, access log rotation.
   void ApplyGlobalSettings(const Settings& settings);
 
@@ -74,6 +78,9 @@ class Server {
   // before the workers start, persisted after they stop.
   std::unique_ptr<Cache> cache_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  // The main thread's loop, which only handles signals.
+  event_base* signal_base_ = nullptr;
+  std::vector<event*> signal_events_;
 };
 
 }  // namespace strata

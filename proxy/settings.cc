@@ -82,7 +82,8 @@ std::string CheckAccessFormat(std::string_view v) {
   return st.ok() ? "" : st.message();
 }
 
-const SettingCheck kAccessFormatCheck{CheckAccessFormat, "squid, combined, json, or a custom format: \"%{time} %{client_ip} %{status} %{url}\""};
+const SettingCheck kAccessFormatCheck{
+    CheckAccessFormat, "squid, combined, json, or a custom format: \"%{time} %{client_ip} %{status} %{url}\""};
 
 using S = Settings;
 

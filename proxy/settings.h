@@ -68,13 +68,13 @@ struct Settings {
 
   // log.*
   bool access_log_enabled = false;
-  std::string access_log_path;    // "" = <log dir>/access.log (daemon decides); "-" = stdout
-  std::string access_log_format;  // squid, combined, json or a custom %{field} format
+  std::string access_log_path;       // "" = <log dir>/access.log (daemon decides); "-" = stdout
+  std::string access_log_format;     // squid, combined, json or a custom %{field} format
   uint64_t access_log_max_size = 0;  // rotate at this size; 0 = never
   int access_log_keep = 0;           // rotated files kept
-  std::string error_log_path;     // "" = stderr
-  std::string error_log_level;    // debug, info, warning or error
-  std::string log_dir;            // "" = daemon decides
+  std::string error_log_path;        // "" = stderr
+  std::string error_log_level;       // debug, info, warning or error
+  std::string log_dir;               // "" = daemon decides
 
   // cache.*
   std::string cache_dir;        // relative storage.config paths start here; "" = the daemon's default

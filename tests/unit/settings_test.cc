@@ -186,7 +186,10 @@ TEST(SettingsTest, StringsAndAllowedValues) {
   EXPECT_EQ(SetError("log.error.level", "verbose", &s),
             "log.error.level: 'verbose' is not one of: debug, info, warning, error");
   EXPECT_EQ(SetError("log.access.format", "squid", &s), "");
-  EXPECT_NE(SetError("log.access.format", "json", &s), "");
+  EXPECT_EQ(SetError("log.access.format", "json", &s), "");
+  EXPECT_EQ(SetError("log.access.format", "%{time} %{status}", &s), "");
+  EXPECT_EQ(s.access_log_format, "%{time} %{status}");
+  EXPECT_NE(SetError("log.access.format", "jsonl", &s).find("is not squid, combined, json"), std::string::npos);
   EXPECT_EQ(SetError("log.access.path", "/var/log/x.log", &s), "");
   EXPECT_EQ(s.access_log_path, "/var/log/x.log");
   EXPECT_EQ(SetError("log.access.path", "", &s), "");
