@@ -25,7 +25,8 @@ def options_in(text):
 
 def man_text(name):
     with open(os.path.join(MAN_DIR, name)) as f:
-        return f.read().replace("\\-", "-")  # roff's escaped hyphens
+        text = f.read().replace("\\-", "-")  # roff's escaped hyphens
+    return re.sub(r"\\f[BIRP]", "", text)  # and font changes
 
 
 class CliTest(harness.TestCase):
@@ -67,6 +68,23 @@ class CliTest(harness.TestCase):
         for option in ("--config-dir", "--cache", "--admin", "--json", "--body", "--repair", "--prefix",
                        "--limit"):
             self.assertIn(option, man)
+
+    def test_strata_cache_man_page_matches_its_help(self):
+        builddir = os.environ.get("STRATA_BUILDDIR") or os.path.dirname(os.path.dirname(harness.STRATA_BIN))
+        tool = os.path.join(builddir, "tools", "strata-cache")
+        if not os.access(tool, os.X_OK):
+            self.skipTest("strata-cache not built at %s" % tool)
+        p = subprocess.run([tool, "--help"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=15)
+        self.assertEqual(p.returncode, 0)
+        out = p.stdout.decode("utf-8", "replace")
+        commands = re.findall(r"^  ([a-z][a-z-]+)\b", out.split("Commands:", 1)[1], re.M)
+        self.assertGreaterEqual(len(commands), 8, out)
+        man = man_text("strata-cache.8")
+        for command in commands:
+            self.assertRegex(man, r"\n\.B[IR]? %s\b" % re.escape(command), "command %s" % command)
+        missing = options_in(out) - options_in(man)
+        self.assertEqual(missing, set(), "in strata-cache --help but not in docs/man/strata-cache.8")
 
     def test_man_pages_format_without_warnings(self):
         groff = shutil.which("groff")

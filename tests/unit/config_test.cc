@@ -215,13 +215,6 @@ TEST(ConfigTest, VolumesAndParentConfig) {
   EXPECT_FALSE(LoadConfig(dir.path(), {}, &c).ok());  // the daemon refuses it too
 }
 
-TEST(ConfigTest, NoVolumeConfigMeansOneVolume) {
-  Config c;
-  ASSERT_TRUE(LoadConfig("", {}, &c).ok());
-  ASSERT_EQ(c.cache_volumes.size(), 1u);
-  EXPECT_EQ(c.cache_volumes[0].percent, 100);
-}
-
 // The files shipped in etc/ must pass --check-config and load to the defaults.
 TEST(ConfigTest, ShippedConfigFiles) {
   const char* srcdir = getenv("STRATA_SRCDIR");
