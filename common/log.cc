@@ -10,12 +10,15 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <mutex>
 
 namespace strata {
 namespace {
 
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 std::atomic<int> g_fd{STDERR_FILENO};
+std::mutex g_open_mu;  // guards g_path; opening only, never logging
+std::string g_path;    // "" = stderr
 
 const char* LevelName(LogLevel level) {
   switch (level) {
@@ -53,17 +56,34 @@ void SetLogLevel(LogLevel level) { g_level.store(static_cast<int>(level), std::m
 LogLevel CurrentLogLevel() { return static_cast<LogLevel>(g_level.load(std::memory_order_relaxed)); }
 
 Status OpenErrorLog(const std::string& path) {
+  std::lock_guard<std::mutex> lock(g_open_mu);
   if (path.empty()) {
+    g_path.clear();
     g_fd.store(STDERR_FILENO);
     return Status::OK();
   }
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IOError("cannot open error log " + path + ": " + strerror(errno));
-  int old = g_fd.exchange(fd);
-  // The old descriptor may be in use by a concurrent writer; leaking one fd
-  // per reopen is cheaper than a lock on every log line.
-  (void)old;
+  int current = g_fd.load();
+  if (current == STDERR_FILENO) {
+    g_fd.store(fd);
+  } else {
+    // The descriptor number stays; dup2 swaps the file behind it atomically,
+    // so a concurrent LogMessage writes whole lines to the old or new file.
+    dup2(fd, current);
+    close(fd);
+  }
+  g_path = path;
   return Status::OK();
+}
+
+Status ReopenErrorLog() {
+  std::string path;
+  {
+    std::lock_guard<std::mutex> lock(g_open_mu);
+    path = g_path;
+  }
+  return path.empty() ? Status::OK() : OpenErrorLog(path);
 }
 
 void LogMessage(LogLevel level, const char* format, ...) {

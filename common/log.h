@@ -22,6 +22,10 @@ LogLevel CurrentLogLevel();
 // Sends the log to `path` (appending); an empty path means stderr.
 Status OpenErrorLog(const std::string& path);
 
+// Opens the file again under its path (SIGUSR1, after a log rotation tool
+// renamed it); nothing to do when the log goes to stderr.
+Status ReopenErrorLog();
+
 void LogMessage(LogLevel level, const char* format, ...) __attribute__((format(printf, 2, 3)));
 
 }  // namespace strata

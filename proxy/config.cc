@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/text.h"
+
 namespace strata {
 
 namespace {
@@ -78,7 +80,26 @@ void ResolveSpanPaths(const Settings& settings, std::vector<SpanConfig>* spans) 
   }
 }
 
-// records.yaml and remap.config of `dir` into *config; problems appended.
+// parent.config: parent selection does not exist yet. A rule would be
+// silently ignored, sending traffic straight to origins the operator meant to
+// shield, so any rule is an error; comments and blank lines are fine.
+void CheckParentConfig(const std::string& path, std::vector<std::string>* problems) {
+  std::ifstream in(path);
+  if (!in) {
+    problems->push_back(path + ": cannot open");
+    return;
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  ForEachLine(buf.str(), [&](int line_no, std::string_view line) {
+    size_t start = line.find_first_not_of(" \t");
+    if (start == std::string_view::npos || line[start] == '#') return;
+    problems->push_back(path + ":" + std::to_string(line_no) +
+                        ": parent selection is not implemented yet; comment the rule out (docs/CONFIG.md)");
+  });
+}
+
+// Every file of `dir` into *config; problems appended.
 void LoadFiles(const std::string& dir, Config* config, std::vector<std::string>* problems) {
   AddProblems(LoadRecordsYaml(dir + "/records.yaml", &config->settings), problems);
   const std::string remap = dir + "/remap.config";
@@ -91,6 +112,8 @@ void LoadFiles(const std::string& dir, Config* config, std::vector<std::string>*
   if (Exists(cache_rules)) AddProblems(config->cache_rules.LoadFile(cache_rules), problems);
   const std::string ip_allow = dir + "/ip_allow.yaml";
   if (Exists(ip_allow)) AddProblems(IpAllow::Load(ip_allow, &config->ip_allow), problems);
+  const std::string parent = dir + "/parent.config";
+  if (Exists(parent)) CheckParentConfig(parent, problems);
 }
 
 bool IsDirectory(const std::string& dir) {
@@ -128,6 +151,8 @@ Status LoadConfig(const std::string& dir, const ConfigOverrides& overrides, Conf
   }
   if (!overrides.origin_url.empty()) AddProblems(config.remap.AddCatchAll(overrides.origin_url), &problems);
   ResolveSpanPaths(config.settings, &config.cache_spans);
+  // Already validated as a setting: this cannot fail on a value that loaded.
+  AddProblems(AccessFormat::Parse(config.settings.access_log_format, &config.access_format), &problems);
   for (const std::string& spec : overrides.cache_specs) {
     SpanConfig span;
     Status st = ParseQuickStartSpan(spec, &span);
@@ -142,6 +167,12 @@ Status LoadConfig(const std::string& dir, const ConfigOverrides& overrides, Conf
   if (!problems.empty()) return Status::InvalidArgument(Join(problems));
   *out = std::move(config);
   return Status::OK();
+}
+
+const std::vector<std::string>& ConfigFileNames() {
+  static const std::vector<std::string> kNames = {"records.yaml", "remap.config",  "storage.config", "volume.config",
+                                                  "cache.config", "ip_allow.yaml", "parent.config"};
+  return kNames;
 }
 
 Status CheckConfigDir(const std::string& dir, std::string* report) {

@@ -18,6 +18,8 @@
 //   cache.config   per-URL caching rules (proxy/cache_rules.h)
 //   ip_allow.yaml  who may use which methods (proxy/ip_allow.h); without it,
 //                  every client may use everything but PURGE (loopback only).
+//   parent.config  parent selection is not implemented yet: any rule in it is
+//                  an error, so that rules are never silently ignored.
 //
 // Order of precedence: table defaults < records.yaml < --set < --listen
 // (which adds listeners). --origin appends a catch-all `map /` after the
@@ -33,6 +35,7 @@
 
 #include "cache/storage_config.h"
 #include "common/status.h"
+#include "proxy/access_format.h"
 #include "proxy/cache_rules.h"
 #include "proxy/ip_allow.h"
 #include "proxy/remap.h"
@@ -44,10 +47,11 @@ struct Config {
   std::string dir;  // the config directory it was read from; "" = none
   Settings settings = DefaultSettings();
   RemapTable remap;
-  std::vector<SpanConfig> cache_spans;    // storage.config, then --cache; absolute paths
+  std::vector<SpanConfig> cache_spans;      // storage.config, then --cache; absolute paths
   std::vector<VolumeConfig> cache_volumes;  // volume.config; empty = one volume of 100%
-  IpAllow ip_allow = IpAllow::Default();  // ip_allow.yaml, or loopback-only PURGE
-  CacheRules cache_rules;                 // cache.config
+  IpAllow ip_allow = IpAllow::Default();    // ip_allow.yaml, or loopback-only PURGE
+  CacheRules cache_rules;                   // cache.config
+  AccessFormat access_format;               // log.access.format, compiled
 };
 
 // What the command line adds on top of the files.
@@ -71,5 +75,8 @@ Status LoadConfig(const std::string& dir, const ConfigOverrides& overrides, Conf
 // gets one "file:line: problem" line per problem (empty when all is well);
 // the Status is OK only when there is none.
 Status CheckConfigDir(const std::string& dir, std::string* report);
+
+// The names of the files LoadConfig reads from a config directory, in order.
+const std::vector<std::string>& ConfigFileNames();
 
 }  // namespace strata

@@ -1,4 +1,6 @@
 // strata: the caching HTTP reverse proxy daemon. See `strata --help`.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -15,28 +17,42 @@ namespace {
 const char kUsage[] =
     "Usage: strata [OPTIONS]\n"
     "\n"
-    "A caching HTTP reverse proxy.\n"
+    "Strata, a caching HTTP reverse proxy. It reads its configuration from a directory\n"
+    "(records.yaml, remap.config, storage.config, volume.config, cache.config,\n"
+    "ip_allow.yaml, parent.config; each optional); the options below add to it.\n"
     "\n"
     "Options:\n"
-    "  --config-dir DIR      read records.yaml, remap.config, ... from DIR\n"
+    "  --config-dir DIR      read the configuration files from DIR\n"
     "                        (default: " STRATA_SYSCONFDIR
     ")\n"
     "  --listen ADDR:PORT    also listen on ADDR:PORT (repeatable); e.g. 127.0.0.1:8080, [::1]:8080\n"
-    "  --origin URL          map every host to the origin URL (a catch-all remap rule),\n"
-    "                        e.g. http://127.0.0.1:9000/\n"
-    "  --set NAME=VALUE      override a records.yaml setting, e.g. --set server.threads=1\n"
+    "  --origin URL          map every host to the origin URL (a catch-all remap rule after\n"
+    "                        those of remap.config), e.g. http://127.0.0.1:9000/\n"
+    "  --set NAME=VALUE      override a records.yaml setting (repeatable), e.g. --set server.threads=1;\n"
+    "                        it still applies after a reload\n"
     "  --cache PATH,SIZE     add a cache span: a file created at SIZE (e.g. /var/cache/strata.db,1G),\n"
     "                        or a block device used whole (SIZE left out); repeatable\n"
-    "  --check-config [DIR]  validate the configuration in DIR (default: --config-dir), print\n"
-    "                        every problem as file:line: problem, and exit 0 if it is valid\n"
+    "  --check-config [DIR]  validate every configuration file in DIR (default: --config-dir),\n"
+    "                        print every problem as file:line: problem, exit 0 if all are valid\n"
     "  --settings-doc        print the settings table as Markdown (docs/CONFIG.md) and exit\n"
+    "  --settings-yaml       print a records.yaml with every setting at its default, commented\n"
+    "                        (etc/records.yaml), and exit\n"
     "  --version             print the version and exit\n"
-    "  --help                print this help and exit\n"
+    "  -h, --help            print this help and exit\n"
     "\n"
-    "Signals: SIGTERM or SIGINT stop accepting connections and let in-flight transactions\n"
-    "finish within server.shutdown_grace.\n"
+    "Signals:\n"
+    "  SIGTERM, SIGINT  stop accepting connections; in-flight transactions finish within\n"
+    "                   server.shutdown_grace\n"
+    "  SIGHUP           reload the configuration without dropping connections; an invalid one is\n"
+    "                   rejected (file:line: problem in the error log) and the running one keeps\n"
+    "                   serving; settings marked \"restart\" keep their running value until a restart\n"
+    "  SIGUSR1          reopen the access and error logs (after a rotation tool renamed them)\n"
     "\n"
-    "Quick start: strata --listen 127.0.0.1:8080 --origin http://127.0.0.1:9000/ --cache /tmp/strata.db,256M\n";
+    "Exit status: 0 after a clean stop or a valid --check-config, 1 for an invalid configuration\n"
+    "or a start-up failure, 2 for a bad command line.\n"
+    "\n"
+    "Quick start: strata --listen 127.0.0.1:8080 --origin http://127.0.0.1:9000/ --cache /tmp/strata.db,256M\n"
+    "Documentation: strata(8), docs/CONFIG.md, docs/ACCESS_LOG.md\n";
 
 bool TakeValue(int argc, char** argv, int* i, const char* option, std::string* out) {
   if (*i + 1 >= argc) {
@@ -107,7 +123,12 @@ int main(int argc, char** argv) {
       if (!report.empty() && report.back() != '\n') fputc('\n', stderr);
       return 1;
     }
-    printf("%s: configuration is valid\n", dir.c_str());
+    std::string checked;
+    for (const std::string& name : strata::ConfigFileNames()) {
+      if (access((dir + "/" + name).c_str(), F_OK) == 0) checked += (checked.empty() ? "" : ", ") + name;
+    }
+    printf("%s: configuration is valid (%s)\n", dir.c_str(),
+           checked.empty() ? "no files: all defaults" : checked.c_str());
     return 0;
   }
 
@@ -117,7 +138,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "strata: invalid configuration:\n%s\n", status.message().c_str());
     return 1;
   }
-  strata::Server server(config);
+  strata::Server server(config, overrides);
   status = server.Start();
   if (!status.ok()) {
     fprintf(stderr, "strata: %s\n", status.message().c_str());

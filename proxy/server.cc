@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "proxy/cache_options.h"
+#include "proxy/reload.h"
 #include "proxy/worker.h"
 
 namespace strata {
@@ -38,11 +39,43 @@ void OnStopSignal(evutil_socket_t signal_number, short, void* arg) {
   event_base_loopexit(base, nullptr);
 }
 
+void OnReloadSignal(evutil_socket_t, short, void* arg) {
+  LOG_INFO("received SIGHUP: reloading the configuration");
+  std::string report;
+  static_cast<Server*>(arg)->Reload(&report);  // logs its outcome
+}
+
+void OnReopenSignal(evutil_socket_t, short, void* arg) {
+  Status s = static_cast<Server*>(arg)->ReopenLogs();
+  if (s.ok()) LOG_INFO("received SIGUSR1: log files reopened");
+}
+
+bool IsDirectory(const std::string& path) {
+  struct stat st;
+  return !path.empty() && stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string::npos) nl = text.size();
+    if (nl > start) lines.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return lines;
+}
+
 }  // namespace
 
-Server::Server(std::shared_ptr<const Config> config) : config_(std::move(config)) {}
+Server::Server(std::shared_ptr<const Config> config, ConfigOverrides overrides)
+    : config_(std::move(config)), overrides_(std::move(overrides)), config_dir_existed_(IsDirectory(config_->dir)) {}
 
-Server::~Server() = default;
+Server::~Server() {
+  for (event* e : signal_events_) event_free(e);
+  if (signal_base_ != nullptr) event_base_free(signal_base_);
+}
 
 Status Server::Start() {
   const Settings& settings = config_->settings;
@@ -52,10 +85,11 @@ Status Server::Start() {
   }
   evthread_use_pthreads();
   signal(SIGPIPE, SIG_IGN);
+  // Handlers first: a signal sent as soon as the port accepts (before Run())
+  // must wait for the loop, not kill the process or be lost.
+  HandleSignals();
 
-  LogLevel level = LogLevel::kInfo;
-  ParseLogLevel(settings.error_log_level, &level);
-  SetLogLevel(level);
+  ApplyGlobalSettings(settings);
   Status status = OpenErrorLog(settings.error_log_path);
   if (!status.ok()) return status;
 
@@ -140,14 +174,83 @@ Status Server::OpenCache() {
   return Status::OK();
 }
 
+void Server::ApplyGlobalSettings(const Settings& settings) {
+  LogLevel level = LogLevel::kInfo;
+  ParseLogLevel(settings.error_log_level, &level);
+  SetLogLevel(level);
+  access_log_.SetRotation(settings.access_log_max_size, settings.access_log_keep);
+}
+
+std::shared_ptr<const Config> Server::config() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return config_;
+}
+
+Status Server::Reload(std::string* report) {
+  std::lock_guard<std::mutex> lock(mu_);
+  report->clear();
+  if (stopping_) {
+    *report = "shutting down: reload refused";
+    LOG_WARNING("%s", report->c_str());
+    return Status::InvalidArgument(*report);
+  }
+  const std::string& dir = config_->dir;
+  auto fresh = std::make_shared<Config>();
+  Status status = Status::OK();
+  if (config_dir_existed_ && !IsDirectory(dir)) {
+    // LoadConfig reads a missing directory as an empty one (no rules at all).
+    status = Status::InvalidArgument(dir + ": no such config directory");
+  } else {
+    status = LoadConfig(dir, overrides_, fresh.get());
+  }
+  if (!status.ok()) {
+    *report = status.message();
+    for (const std::string& line : Lines(*report)) LOG_ERROR("reload: %s", line.c_str());
+    LOG_ERROR("reload rejected: the running configuration keeps serving");
+    return status;
+  }
+  const std::vector<std::string> kept = KeepRestartOnlyParts(*config_, fresh.get());
+  std::shared_ptr<const Config> snapshot = std::move(fresh);
+  config_ = snapshot;
+  ApplyGlobalSettings(snapshot->settings);
+  for (auto& worker : workers_) worker->UpdateConfig(snapshot);
+  *report = "configuration reloaded from " + (dir.empty() ? std::string("the command line") : dir) + ": " +
+            std::to_string(snapshot->remap.size()) + " remap rule(s)";
+  LOG_INFO("%s", report->c_str());
+  for (const std::string& line : kept) {
+    LOG_WARNING("reload: %s", line.c_str());
+    *report += "\n" + line;
+  }
+  return Status::OK();
+}
+
+Status Server::ReopenLogs() {
+  Status access = access_log_.Reopen();
+  if (!access.ok()) LOG_ERROR("%s", access.message().c_str());
+  Status error = ReopenErrorLog();
+  if (!error.ok()) LOG_ERROR("%s", error.message().c_str());
+  return access.ok() ? error : access;
+}
+
+void Server::HandleSignals() {
+  if (signal_base_ != nullptr) return;
+  signal_base_ = event_base_new();
+  signal_events_ = {evsignal_new(signal_base_, SIGTERM, OnStopSignal, signal_base_),
+                    evsignal_new(signal_base_, SIGINT, OnStopSignal, signal_base_),
+                    evsignal_new(signal_base_, SIGHUP, OnReloadSignal, this),
+                    evsignal_new(signal_base_, SIGUSR1, OnReopenSignal, this)};
+  for (event* e : signal_events_) event_add(e, nullptr);
+}
+
 int Server::Run() {
-  // Signals are handled by this thread alone; workers block them.
-  event_base* base = event_base_new();
-  event* term = evsignal_new(base, SIGTERM, OnStopSignal, base);
-  event* intr = evsignal_new(base, SIGINT, OnStopSignal, base);
-  event_add(term, nullptr);
-  event_add(intr, nullptr);
-  event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY);
+  // Signals are handled on this thread: libevent's handler, whichever thread
+  // it interrupts, only wakes this loop.
+  HandleSignals();
+  event_base_loop(signal_base_, EVLOOP_NO_EXIT_ON_EMPTY);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;  // no reload from the admin API while the workers go
+  }
   for (auto& worker : workers_) worker->BeginShutdown();
   for (auto& worker : workers_) worker->Join();
   // Order matters: transactions end (releasing cache writes), then the cache
@@ -159,9 +262,6 @@ int Server::Run() {
     LOG_INFO("cache saved");
   }
   workers_.clear();
-  event_free(term);
-  event_free(intr);
-  event_base_free(base);
   LOG_INFO("stopped");
   return 0;
 }

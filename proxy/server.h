@@ -1,12 +1,26 @@
 // Server: the daemon's top level. It opens the logs and the cache, creates the worker
-// threads with their listeners, and turns SIGTERM/SIGINT into a graceful
-// shutdown: workers stop accepting, finish in-flight transactions within
-// server.shutdown_grace, and Run() returns when every worker has stopped.
+// threads with their listeners, and handles the signals on the main thread:
+//   SIGTERM, SIGINT  graceful shutdown: workers stop accepting, finish
+//                    in-flight transactions within server.shutdown_grace, and
+//                    Run() returns when every worker has stopped
+//   SIGHUP           Reload()
+//   SIGUSR1          ReopenLogs() (after a log rotation tool renamed them)
+//
+// Reload builds a new Config from the same directory and command line, and
+// swaps it in only when it is valid as a whole; an invalid one is rejected
+// with its `file:line: problem` lines and the running one keeps serving.
+// The new snapshot is posted to every worker, which swaps it in on its own
+// thread, so the request path takes no lock and no connection is dropped.
 //
 // Thread-safety: Start() and Run() are called from the main thread only.
+// Reload(), ReopenLogs() and config() may be called from any thread once
+// Start() has succeeded (the signal handlers and the admin API both do);
+// reloads are serialised.
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <string>
 #include <vector>
 
 #include "cache/cache.h"
@@ -14,13 +28,17 @@
 #include "proxy/access_log.h"
 #include "proxy/config.h"
 
+struct event;
+struct event_base;
+
 namespace strata {
 
 class Worker;
 
 class Server {
  public:
-  explicit Server(std::shared_ptr<const Config> config);
+  // `overrides` are the command line's, applied again on every reload.
+  explicit Server(std::shared_ptr<const Config> config, ConfigOverrides overrides = {});
   ~Server();
 
   Server(const Server&) = delete;
@@ -32,15 +50,37 @@ class Server {
   // Serves until a stop signal, then drains. Returns the exit code.
   int Run();
 
+  // Loads the configuration again and swaps it in when it is valid. On
+  // success *report says what was reloaded and names every change that needs
+  // a restart (those keep their running values); on failure it holds the
+  // `file:line: problem` lines and nothing changed. Both are logged too.
+  Status Reload(std::string* report);
+
+  // Reopens the access and error logs under their paths.
+  Status ReopenLogs();
+
+  // The running configuration.
+  std::shared_ptr<const Config> config() const;
+
  private:
   Status OpenCache();
+  void HandleSignals();
+  // Process-wide parts of the settings: the error log level, access log rotation.
+  void ApplyGlobalSettings(const Settings& settings);
 
+  mutable std::mutex mu_;  // guards config_ and stopping_; serialises Reload()
   std::shared_ptr<const Config> config_;
+  const ConfigOverrides overrides_;
+  const bool config_dir_existed_;  // a reload must not read a vanished directory as an empty one
+  bool stopping_ = false;
   AccessLog access_log_;
   // The storage engine, when storage.config or --cache names spans. Opened
   // before the workers start, persisted after they stop.
   std::unique_ptr<Cache> cache_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  // The main thread's loop, which only handles signals.
+  event_base* signal_base_ = nullptr;
+  std::vector<event*> signal_events_;
 };
 
 }  // namespace strata

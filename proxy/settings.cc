@@ -10,6 +10,8 @@
 #include <map>
 #include <sstream>
 
+#include "proxy/access_format.h"
+
 namespace strata {
 
 namespace {
@@ -73,6 +75,15 @@ std::string CheckToken(std::string_view v) {
 
 const SettingCheck kListenCheck{CheckListenItem, "HOST:PORT or [IPv6]:PORT, port 1..65535"};
 const SettingCheck kTokenCheck{CheckToken, "an HTTP token"};
+
+std::string CheckAccessFormat(std::string_view v) {
+  AccessFormat format;
+  Status st = AccessFormat::Parse(v, &format);
+  return st.ok() ? "" : st.message();
+}
+
+const SettingCheck kAccessFormatCheck{
+    CheckAccessFormat, "squid, combined, json, or a custom format: \"%{time} %{client_ip} %{status} %{url}\""};
 
 using S = Settings;
 
@@ -191,8 +202,16 @@ const SettingDef kTable[] = {
     {.name = "log.access.path", .default_text = "", .field = &S::access_log_path,
      .help = "Access log file; empty = <log.dir>/access.log, \"-\" = standard output."},
     {.name = "log.access.format", .default_text = "squid", .field = &S::access_log_format,
-     .allowed = "squid",
-     .help = "Access log line format (squid: ATS/Squid-like fields with the cache result code)."},
+     .check = &kAccessFormatCheck, .reloadable = true,
+     .help = "Access log line format: squid (ATS/Squid-like fields with the cache result code), combined "
+             "(Apache), json, or a custom format of %{field}s; see docs/ACCESS_LOG.md."},
+    {.name = "log.access.max_size", .default_text = "0", .field = &S::access_log_max_size,
+     .min = 0, .max = 1024 * 1024 * kMiB, .reloadable = true,
+     .help = "Rotate the access log when it reaches this size (access.log becomes access.log.1); 0 = only "
+             "on SIGUSR1."},
+    {.name = "log.access.keep", .default_text = "5", .field = &S::access_log_keep,
+     .min = 1, .max = 1000, .reloadable = true,
+     .help = "Rotated access logs kept by size rotation (access.log.1 .. access.log.N); older ones are deleted."},
     {.name = "log.error.path", .default_text = "", .field = &S::error_log_path,
      .help = "Error log file; empty = standard error."},
     {.name = "log.error.level", .default_text = "info", .field = &S::error_log_level,
@@ -563,6 +582,10 @@ std::vector<const SettingDef*> ChangedSettings(const Settings& a, const Settings
   return changed;
 }
 
+void CopySetting(const SettingDef& def, const Settings& from, Settings* to) {
+  std::visit([&](auto member) { to->*member = from.*member; }, def.field);
+}
+
 Status ParseListenAddress(std::string_view text, std::string* host, uint16_t* port) {
   const std::string quoted = "'" + std::string(text) + "'";
   size_t colon = text.rfind(':');
@@ -598,7 +621,7 @@ Status ParseListenAddress(std::string_view text, std::string* host, uint16_t* po
 std::string SettingsMarkdown() {
   const Settings defaults = DefaultSettings();
   std::string md =
-      "| Setting | Type | Default | Valid values | Reloadable | Description |\n"
+      "| Setting | Type | Default | Valid values | On change | Description |\n"
       "|---|---|---|---|---|---|\n";
   auto cell = [](std::string s) {
     std::string out;
@@ -618,7 +641,7 @@ std::string SettingsMarkdown() {
     std::string value = FormatSettingValue(def, defaults);
     md += "| `" + std::string(def.name) + "` | " + std::string(SettingTypeName(def.type())) + " | " +
           (value.empty() ? "(empty)" : "`" + cell(value) + "`") + " | " + cell(ValidValues(def)) + " | " +
-          (def.reloadable ? "yes" : "no") + " | " + cell(std::string(def.help)) + " |\n";
+          (def.reloadable ? "reload" : "restart") + " | " + cell(std::string(def.help)) + " |\n";
   }
   return md;
 }

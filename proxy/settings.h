@@ -68,11 +68,13 @@ struct Settings {
 
   // log.*
   bool access_log_enabled = false;
-  std::string access_log_path;    // "" = <log dir>/access.log (daemon decides); "-" = stdout
-  std::string access_log_format;  // "squid"
-  std::string error_log_path;     // "" = stderr
-  std::string error_log_level;    // debug, info, warning or error
-  std::string log_dir;            // "" = daemon decides
+  std::string access_log_path;       // "" = <log dir>/access.log (daemon decides); "-" = stdout
+  std::string access_log_format;     // squid, combined, json or a custom %{field} format
+  uint64_t access_log_max_size = 0;  // rotate at this size; 0 = never
+  int access_log_keep = 0;           // rotated files kept
+  std::string error_log_path;        // "" = stderr
+  std::string error_log_level;       // debug, info, warning or error
+  std::string log_dir;               // "" = daemon decides
 
   // cache.*
   std::string cache_dir;        // relative storage.config paths start here; "" = the daemon's default
@@ -157,6 +159,10 @@ std::string FormatSettingValue(const SettingDef& def, const Settings& s);
 // The settings whose values differ between `a` and `b`, in table order. The
 // daemon uses this on reload: any non-reloadable entry means "restart needed".
 std::vector<const SettingDef*> ChangedSettings(const Settings& a, const Settings& b);
+
+// Sets the value of `def` in *to to its value in `from` (a reload keeps the
+// running value of a setting that needs a restart).
+void CopySetting(const SettingDef& def, const Settings& from, Settings* to);
 
 // Splits "HOST:PORT" ("[v6]:PORT" for IPv6) as used by server.listen. *host
 // gets the address without brackets. InvalidArgument if the form is wrong or

@@ -83,6 +83,15 @@ void Transaction::Start(const http::RequestHead& head) {
   start_ = std::chrono::steady_clock::now();
   start_wall_ = WallNow();
   method_.assign(head.method);
+  target_.assign(head.target);
+  referer_.clear();
+  user_agent_.clear();
+  for (const http::Field& field : head.fields) {
+    if (http::EqualsIgnoreCase(field.name, "Referer")) referer_.assign(field.value);
+    if (http::EqualsIgnoreCase(field.name, "User-Agent")) user_agent_.assign(field.value);
+  }
+  snprintf(protocol_, sizeof(protocol_), "HTTP/%u.%u", static_cast<unsigned>(head.version_major) % 10,
+           static_cast<unsigned>(head.version_minor) % 10);
   is_head_ = head.method == "HEAD";
   idempotent_ = IsIdempotent(head.method);
   client_http10_ = !head.is_http11_or_later();
@@ -746,6 +755,10 @@ void Transaction::Finish(bool close_client) {
   record.bytes_to_client = bytes_to_client_;
   record.method = method_;
   record.url = url_;
+  record.target = target_;
+  record.protocol = protocol_;
+  record.referer = referer_;
+  record.user_agent = user_agent_;
   if (origin_contacted_) record.origin_host = remap_.origin.host;
   record.content_type = content_type_;
   record.origin_status = origin_status_;

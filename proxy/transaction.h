@@ -150,6 +150,11 @@ class Transaction {
   // Request.
   std::string method_;
   std::string url_;  // for the log: origin URL after remap, or the client URL
+  // For the log formats that show the request as the client sent it.
+  std::string target_;
+  std::string referer_;
+  std::string user_agent_;
+  char protocol_[9] = "HTTP/1.1";
   bool is_head_ = false;
   bool idempotent_ = false;
   bool client_http10_ = false;

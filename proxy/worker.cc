@@ -22,7 +22,7 @@ timeval ToTimeval(std::chrono::milliseconds ms) {
 
 }  // namespace
 
-Worker::Worker(int index, std::shared_ptr<const Config> config, const AccessLog* access_log, Cache* cache)
+Worker::Worker(int index, std::shared_ptr<const Config> config, AccessLog* access_log, Cache* cache)
     : index_(index), config_(std::move(config)), access_log_buffer_(access_log), cache_(cache) {
   base_ = event_base_new();
   executor_ = std::make_unique<LoopExecutor>(base_);
@@ -31,11 +31,7 @@ Worker::Worker(int index, std::shared_ptr<const Config> config, const AccessLog*
   dns_ = evdns_base_new(base_, EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE);
   if (dns_ == nullptr) dns_ = evdns_base_new(base_, 0);
   origin_pool_ = std::make_unique<OriginPool>(base_, dns_);
-  const Settings& s = config_->settings;
-  OriginPool::Options pool_options;
-  pool_options.max_idle_per_origin = s.origin_max_idle_per_origin;
-  pool_options.idle_timeout = s.origin_idle_timeout;
-  origin_pool_->set_options(pool_options);
+  ApplyConfig(config_);
   shutdown_event_ = event_new(base_, -1, 0, OnShutdownRequested, this);
   grace_timer_ = evtimer_new(base_, OnGraceExpired, this);
   flush_timer_ = event_new(base_, -1, EV_PERSIST, OnFlushTimer, this);
@@ -104,6 +100,23 @@ void Worker::Join() {
 void Worker::Run() { event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY); }
 
 void Worker::BeginShutdown() { event_active(shutdown_event_, EV_TIMEOUT, 0); }
+
+void Worker::UpdateConfig(std::shared_ptr<const Config> config) {
+  executor_->Post([this, config = std::move(config)]() mutable { ApplyConfig(std::move(config)); });
+}
+
+// Loop thread (or the constructor): everything the worker derives from the
+// configuration. Sessions read config() afresh, so new requests see the new
+// snapshot; a session's parser limits are set when it is accepted.
+void Worker::ApplyConfig(std::shared_ptr<const Config> config) {
+  config_ = std::move(config);
+  const Settings& s = config_->settings;
+  OriginPool::Options pool_options;
+  pool_options.max_idle_per_origin = s.origin_max_idle_per_origin;
+  pool_options.idle_timeout = s.origin_idle_timeout;
+  origin_pool_->set_options(pool_options);
+  access_log_buffer_.set_format(config_->access_format);
+}
 
 void Worker::OnShutdownRequested(evutil_socket_t, short, void* arg) { static_cast<Worker*>(arg)->Drain(); }
 

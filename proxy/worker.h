@@ -7,6 +7,11 @@
 // called from any thread: the worker stops accepting, closes idle client
 // connections, lets in-flight transactions finish, and its loop ends when the
 // last session is gone or the grace period is over.
+//
+// Configuration: the worker holds one Config snapshot, read without a lock
+// by its own thread. UpdateConfig() (any thread, on reload) posts the new
+// snapshot to the loop, which swaps it in between callbacks; transactions
+// already running keep the snapshot they started with.
 #pragma once
 
 #include <event2/bufferevent.h>
@@ -35,7 +40,7 @@ namespace strata {
 class Worker {
  public:
   // `cache` may be null (no spans configured); it outlives the worker.
-  Worker(int index, std::shared_ptr<const Config> config, const AccessLog* access_log, Cache* cache);
+  Worker(int index, std::shared_ptr<const Config> config, AccessLog* access_log, Cache* cache);
   ~Worker();
 
   Worker(const Worker&) = delete;
@@ -52,6 +57,8 @@ class Worker {
 
   // Thread-safe.
   void BeginShutdown();
+  // Thread-safe: the new snapshot takes over on the worker's own thread.
+  void UpdateConfig(std::shared_ptr<const Config> config);
 
   event_base* base() const { return base_; }
   OriginPool& origin_pool() { return *origin_pool_; }
@@ -83,6 +90,7 @@ class Worker {
   static void OnFlushTimer(evutil_socket_t, short, void* arg);
   static void OnAcceptRetry(evutil_socket_t, short, void* arg);
   void Run();
+  void ApplyConfig(std::shared_ptr<const Config> config);
   void Drain();
   void MaybeFinish();
 

@@ -60,6 +60,55 @@ class CheckConfigTest(harness.TestCase):
         self.assertNotEqual(rc, 0, out)
         self.assertRegex(out, r"records\.yaml:4: \S")
 
+    def append(self, name, text):
+        before = self.read(name)
+        with open(os.path.join(self.etc, name), "w") as f:
+            f.write(before + text)
+        return before.count("\n") + 1  # the line number of the first appended line
+
+    def test_shipped_config_has_every_file(self):
+        for name in ("records.yaml", "remap.config", "storage.config", "volume.config", "cache.config",
+                     "ip_allow.yaml", "parent.config"):
+            self.assertTrue(os.path.exists(os.path.join(self.shipped, name)), name)
+        rc, out = check_config(self.shipped)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("volume.config", out)
+        self.assertIn("parent.config", out)
+
+    def test_bad_volume_line_is_reported_with_line(self):
+        line = self.append("volume.config", "volume=1 scheme=http size=250%\n")
+        rc, out = check_config(self.etc)
+        self.assertNotEqual(rc, 0, out)
+        self.assertRegex(out, r"volume\.config:%d: size percentage" % line)
+
+    def test_span_naming_an_undefined_volume_is_reported(self):
+        line = self.append("storage.config", "extra.db 64M volume=7\n")
+        rc, out = check_config(self.etc)
+        self.assertNotEqual(rc, 0, out)
+        self.assertRegex(out, r"storage\.config:%d: volume=7 is not defined in \S*volume\.config" % line)
+
+    def test_parent_rule_is_reported_as_not_implemented(self):
+        line = self.append("parent.config", 'dest_domain=. parent="p1.example:8080"\n')
+        rc, out = check_config(self.etc)
+        self.assertNotEqual(rc, 0, out)
+        self.assertRegex(out, r"parent\.config:%d: parent selection is not implemented yet" % line)
+
+    def test_every_file_is_checked_in_one_run(self):
+        bad = {"records.yaml": "records:\n  http:\n    max_fields: lots\n",
+               "remap.config": "map http://only-one-url.example/\n",
+               "storage.config": "x.db banana\n",
+               "volume.config": "volume=1\n",
+               "cache.config": "dest_domain=example.com action=explode\n",
+               "ip_allow.yaml": "allow: everyone\n",
+               "parent.config": "dest_domain=. go_direct=true\n"}
+        for name, text in bad.items():
+            with open(os.path.join(self.etc, name), "w") as f:
+                f.write(text)
+        rc, out = check_config(self.etc)
+        self.assertNotEqual(rc, 0, out)
+        for name in bad:
+            self.assertRegex(out, r"%s:\d+: \S" % re.escape(name), out)
+
     def test_version(self):
         p = subprocess.run([harness.STRATA_BIN, "--version"], stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=15)

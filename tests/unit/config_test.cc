@@ -189,6 +189,32 @@ TEST(ConfigTest, CheckConfigDirAcceptsAGoodDirectory) {
   EXPECT_NE(report.find(dir.File("ip_allow.yaml") + ":1: unknown top-level key 'allow'"), std::string::npos) << report;
 }
 
+TEST(ConfigTest, VolumesAndParentConfig) {
+  ConfigDir dir;
+  dir.Write("storage.config", "a.db 64M volume=2\n");
+  dir.Write("volume.config", "# two volumes\nvolume=1 scheme=http size=50%\nvolume=2 scheme=http size=50%\n");
+  dir.Write("parent.config", "# nothing yet\n\n   # indented comment\n");
+  Config c;
+  Status st = LoadConfig(dir.path(), {}, &c);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_EQ(c.cache_volumes.size(), 2u);
+  EXPECT_EQ(c.cache_volumes[1].number, 2);
+
+  dir.Write("volume.config", "volume=1 scheme=http size=100%\n");
+  std::string report;
+  EXPECT_FALSE(CheckConfigDir(dir.path(), &report).ok());
+  EXPECT_NE(report.find(dir.File("storage.config") + ":1: volume=2 is not defined in " + dir.File("volume.config")),
+            std::string::npos)
+      << report;
+
+  dir.Write("storage.config", "a.db 64M\n");
+  dir.Write("parent.config", "# ok\ndest_domain=. parent=\"p:8080\"\n");
+  EXPECT_FALSE(CheckConfigDir(dir.path(), &report).ok());
+  EXPECT_NE(report.find(dir.File("parent.config") + ":2: parent selection is not implemented yet"), std::string::npos)
+      << report;
+  EXPECT_FALSE(LoadConfig(dir.path(), {}, &c).ok());  // the daemon refuses it too
+}
+
 // The files shipped in etc/ must pass --check-config and load to the defaults.
 TEST(ConfigTest, ShippedConfigFiles) {
   const char* srcdir = getenv("STRATA_SRCDIR");

@@ -88,7 +88,7 @@ TEST(SettingsTest, TableIsConsistent) {
       EXPECT_LT(def.min, def.max) << def.name << " has no range";
     }
   }
-  EXPECT_EQ(names.size(), 38u);
+  EXPECT_EQ(names.size(), 40u);
   EXPECT_EQ(FindSetting("http.nope"), nullptr);
   EXPECT_EQ(FindSetting("http"), nullptr);
   EXPECT_FALSE(FindSetting("server.listen")->reloadable);
@@ -186,7 +186,10 @@ TEST(SettingsTest, StringsAndAllowedValues) {
   EXPECT_EQ(SetError("log.error.level", "verbose", &s),
             "log.error.level: 'verbose' is not one of: debug, info, warning, error");
   EXPECT_EQ(SetError("log.access.format", "squid", &s), "");
-  EXPECT_NE(SetError("log.access.format", "json", &s), "");
+  EXPECT_EQ(SetError("log.access.format", "json", &s), "");
+  EXPECT_EQ(SetError("log.access.format", "%{time} %{status}", &s), "");
+  EXPECT_EQ(s.access_log_format, "%{time} %{status}");
+  EXPECT_NE(SetError("log.access.format", "jsonl", &s).find("is not squid, combined, json"), std::string::npos);
   EXPECT_EQ(SetError("log.access.path", "/var/log/x.log", &s), "");
   EXPECT_EQ(s.access_log_path, "/var/log/x.log");
   EXPECT_EQ(SetError("log.access.path", "", &s), "");
@@ -404,8 +407,8 @@ TEST(SettingsDocsTest, MarkdownListsEverySetting) {
   for (const SettingDef& def : AllSettings()) {
     EXPECT_NE(md.find("| `" + std::string(def.name) + "` |"), std::string::npos) << def.name;
   }
-  EXPECT_NE(md.find("| `http.max_request_head` | size | `64K` | 1K..1M | yes |"), std::string::npos) << md;
-  EXPECT_NE(md.find("| `server.threads` | int | `0` | 0..256 | no |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| `http.max_request_head` | size | `64K` | 1K..1M | reload |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| `server.threads` | int | `0` | 0..256 | restart |"), std::string::npos) << md;
   EXPECT_EQ(md.find('<'), std::string::npos);           // escaped for Markdown renderers
   EXPECT_EQ(CountLines(md), AllSettings().size() + 3);  // header, rule, rows, final newline
 }
