@@ -34,30 +34,32 @@ std::string Join(const std::vector<std::string>& lines) {
   return out;
 }
 
-// storage.config (ATS syntax): `PATH [SIZE] [volume=N] [id=NAME]` per line.
-void LoadStorage(const std::string& path, std::vector<SpanConfig>* spans, std::vector<std::string>* problems) {
+// The whole file into *text; false (with the problem noted) if unreadable.
+bool ReadConfigFile(const std::string& path, std::string* text, std::vector<std::string>* problems) {
   std::ifstream in(path);
   if (!in) {
     problems->push_back(path + ": cannot open");
-    return;
+    return false;
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  AddProblems(ParseStorageConfig(path, text.str(), ProbePath, spans), problems);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  *text = buffer.str();
+  return true;
+}
+
+// storage.config (ATS syntax): `PATH [SIZE] [volume=N] [id=NAME]` per line.
+void LoadStorage(const std::string& path, std::vector<SpanConfig>* spans, std::vector<std::string>* problems) {
+  std::string text;
+  if (ReadConfigFile(path, &text, problems)) AddProblems(ParseStorageConfig(path, text, ProbePath, spans), problems);
 }
 
 // volume.config (ATS syntax): `volume=N scheme=http size=P%|SIZE ...` per
 // line; every span's `volume=N` must name one of its volumes.
 void LoadVolumes(const std::string& path, const std::vector<SpanConfig>& spans, std::vector<VolumeConfig>* volumes,
                  std::vector<std::string>* problems) {
-  std::ifstream in(path);
-  if (!in) {
-    problems->push_back(path + ": cannot open");
-    return;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  Status st = ParseVolumeConfig(path, text.str(), volumes);
+  std::string text;
+  if (!ReadConfigFile(path, &text, problems)) return;
+  Status st = ParseVolumeConfig(path, text, volumes);
   if (!st.ok()) {
     AddProblems(st, problems);
     return;
@@ -84,14 +86,9 @@ void ResolveSpanPaths(const Settings& settings, std::vector<SpanConfig>* spans) 
 // silently ignored, sending traffic straight to origins the operator meant to
 // shield, so any rule is an error; comments and blank lines are fine.
 void CheckParentConfig(const std::string& path, std::vector<std::string>* problems) {
-  std::ifstream in(path);
-  if (!in) {
-    problems->push_back(path + ": cannot open");
-    return;
-  }
-  std::stringstream buf;
-  buf << in.rdbuf();
-  ForEachLine(buf.str(), [&](int line_no, std::string_view line) {
+  std::string text;
+  if (!ReadConfigFile(path, &text, problems)) return;
+  ForEachLine(text, [&](int line_no, std::string_view line) {
     size_t start = line.find_first_not_of(" \t");
     if (start == std::string_view::npos || line[start] == '#') return;
     problems->push_back(path + ":" + std::to_string(line_no) +
