@@ -58,8 +58,17 @@ const MetricDef kMetrics[] = {
      "Docs held by the RAM cache."},
     {M::kCacheCrcFailures, "strata_cache_crc_failures_total", T::kCounter, "",
      "Docs whose checksum failed on read (a miss; the entry is removed)."},
+    {M::kCacheReadErrors, "strata_cache_read_errors_total", T::kCounter, "",
+     "Disk reads that failed (the object was a miss)."},
+    {M::kCacheWriteErrors, "strata_cache_write_errors_total", T::kCounter, "",
+     "Disk writes that failed (their objects were lost)."},
+    {M::kCacheSnapshots, "strata_cache_snapshots_total", T::kCounter, "",
+     "Directory snapshots written."},
+    {M::kCacheSnapshotFailures, "strata_cache_snapshot_failures_total", T::kCounter, "",
+     "Directory snapshots that failed."},
     {M::kCacheSpansOffline, "strata_cache_spans_offline", T::kGauge, "",
-     "Spans taken offline after disk errors."},
+     "Spans that failed at open or since (I/O errors); when every span failed, Strata runs without a cache "
+     "and this is the number of spans configured."},
     {M::kCacheRecoverySeconds, "strata_cache_recovery_seconds", T::kGauge, "",
      "Time the cache took to recover its directories at start-up."},
     {M::kCacheObjectsInFlight, "strata_cache_objects_in_flight", T::kGauge, "",
@@ -190,6 +199,7 @@ MetricsSnapshot Metrics::Snapshot(Cache* cache) const {
   s.purges_prefix = server_.purges_prefix.load(std::memory_order_relaxed);
   s.config_reloads = server_.config_reloads.load(std::memory_order_relaxed);
   s.config_reload_failures = server_.config_reload_failures.load(std::memory_order_relaxed);
+  s.spans_failed_without_cache = server_.spans_failed_without_cache.load(std::memory_order_relaxed);
   if (cache != nullptr) {
     s.has_cache = true;
     s.cache = cache->stats();
@@ -268,7 +278,12 @@ void SamplesOf(MetricId id, const MetricsSnapshot& s, std::vector<MetricSample>*
     default:
       break;
   }
-  if (!s.has_cache) return;  // the engine's figures exist only with a cache
+  if (!s.has_cache) {  // the engine's figures exist only with a cache
+    if (id == M::kCacheSpansOffline && s.spans_failed_without_cache > 0) {
+      out->push_back(Plain(static_cast<double>(s.spans_failed_without_cache)));
+    }
+    return;
+  }
   const CacheStats& c = s.cache;
   switch (id) {
     case M::kCacheLookups:
@@ -306,6 +321,18 @@ void SamplesOf(MetricId id, const MetricsSnapshot& s, std::vector<MetricSample>*
       return;
     case M::kCacheCrcFailures:
       out->push_back(Plain(static_cast<double>(c.crc_failures)));
+      return;
+    case M::kCacheReadErrors:
+      out->push_back(Plain(static_cast<double>(c.read_errors)));
+      return;
+    case M::kCacheWriteErrors:
+      out->push_back(Plain(static_cast<double>(c.write_errors)));
+      return;
+    case M::kCacheSnapshots:
+      out->push_back(Plain(static_cast<double>(c.snapshots)));
+      return;
+    case M::kCacheSnapshotFailures:
+      out->push_back(Plain(static_cast<double>(c.snapshot_failures)));
       return;
     case M::kCacheSpansOffline:
       out->push_back(Plain(static_cast<double>(c.spans_offline)));

@@ -120,6 +120,9 @@ struct ServerCounters {
   std::atomic<uint64_t> purges_prefix{0};  // admin purge by prefix
   std::atomic<uint64_t> config_reloads{0};
   std::atomic<uint64_t> config_reload_failures{0};
+  // Spans configured when every one failed to open and the daemon runs
+  // without a cache (then there is no engine to ask).
+  std::atomic<uint64_t> spans_failed_without_cache{0};
 };
 
 // ------------------------------------------------------------ the table
@@ -149,6 +152,10 @@ enum class MetricId {
   kCacheRamBytes,
   kCacheRamEntries,
   kCacheCrcFailures,
+  kCacheReadErrors,
+  kCacheWriteErrors,
+  kCacheSnapshots,
+  kCacheSnapshotFailures,
   kCacheSpansOffline,
   kCacheRecoverySeconds,
   kCacheObjectsInFlight,
@@ -203,6 +210,7 @@ struct MetricsSnapshot {
   uint64_t purges_prefix = 0;
   uint64_t config_reloads = 0;
   uint64_t config_reload_failures = 0;
+  uint64_t spans_failed_without_cache = 0;
   HistogramTotals latency_hit;
   HistogramTotals latency_miss;
   bool has_cache = false;

@@ -157,6 +157,7 @@ Status Server::OpenCache() {
     // keep serving from the origins rather than not at all.
     LOG_ERROR("cache: no span could be opened (%s): proxying without a cache", s.message().c_str());
     cache_.reset();
+    metrics_.server().spans_failed_without_cache.store(config_->cache_spans.size(), std::memory_order_relaxed);
     return Status::OK();
   }
   if (!s.ok()) return Status::InvalidArgument("cannot open the cache:\n" + s.message());

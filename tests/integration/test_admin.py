@@ -377,6 +377,29 @@ class AdminTest(harness.TestCase):
                     self.assertGreaterEqual(value, old[0], (sample_name, labels))
         self.assertEqual(s.admin("HEAD", "/metrics").status, 200)
 
+    def test_a_damaged_object_on_disk_counts_as_a_crc_failure(self):
+        origin = self.origin()
+        target = "/crc/a?size=3000" + CACHEABLE
+        s = self.start(origin)
+        self.get(s, target)
+        self.assertIn("hit", self.get(s, target).header("Cache-Status"))
+        self.assertEqual(s.stop(), 0)  # a clean stop: the object is on disk
+        with open(self.span(), "r+b") as f:
+            data = f.read()
+            at = data.find(harness.body.body_slice("/crc/a", 1000, 64))
+            self.assertGreater(at, 0, "the object's bytes are not in the span file")
+            f.seek(at)
+            f.write(bytes(b ^ 0xFF for b in data[at:at + 16]))
+        s2 = self.start(origin)
+        before = value_of(self.metrics(s2), "strata_cache_crc_failures_total")
+        self.assertEqual(before, 0)
+        self.assertGreaterEqual(value_of(self.metrics(s2), "strata_cache_recovery_seconds"), 0)
+        r = self.get(s2, target)
+        self.assertEqual(r.status, 200)
+        self.assertIn("fwd=uri-miss", r.header("Cache-Status"))
+        self.assertEqual(r.body, harness.body.expected_body("/crc/a", 3000))
+        self.assertEqual(value_of(self.metrics(s2), "strata_cache_crc_failures_total"), 1)
+
     def test_stats_is_json_of_the_same_metrics_with_stripe_fill(self):
         origin = self.origin()
         s = self.start(origin)

@@ -85,6 +85,13 @@ TEST(MetricsTableTest, CacheFiguresNeedACache) {
   EXPECT_TRUE(samples.empty());
   SamplesOf(MetricId::kClientBytes, snapshot, &samples);
   EXPECT_EQ(samples.size(), 1u);
+  SamplesOf(MetricId::kCacheSpansOffline, snapshot, &samples);
+  EXPECT_TRUE(samples.empty());
+  // Every span failed at open: no engine, but the alert must still fire.
+  snapshot.spans_failed_without_cache = 2;
+  SamplesOf(MetricId::kCacheSpansOffline, snapshot, &samples);
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_EQ(samples[0].value, 2);
 }
 
 TEST(MetricsCountingTest, HistogramBucketsAreUpperInclusive) {
