@@ -277,11 +277,15 @@ class Strata:
             with open(os.path.join(self.config_dir, name), "w") as f:
                 f.write(text)
 
+    def sets_own_admin(self):
+        """Whether the test chose the admin address (--admin, --set admin.listen=...)."""
+        return "--admin" in self.args or any(str(a).startswith("admin.listen=") for a in self.args)
+
     def command(self, port, admin_port=None):
         cmd = [STRATA_BIN, "--config-dir", self.config_dir, "--listen", "127.0.0.1:%d" % port]
         # Every daemon gets its own admin port (tests run side by side),
         # unless the test sets the admin address itself.
-        if admin_port is not None and "--admin" not in self.args:
+        if admin_port is not None and not self.sets_own_admin():
             cmd += ["--admin", "127.0.0.1:%d" % admin_port]
         if self.origin:
             cmd += ["--origin", self.origin]
@@ -298,7 +302,7 @@ class Strata:
             why = self._wait_listening(port)
             if why is None:
                 self.port = port
-                self.admin_port = admin_port if "--admin" not in self.args else None
+                self.admin_port = None if self.sets_own_admin() else admin_port
                 return self
             log = _read(self.log_path)
             self.stop_quietly()
