@@ -35,6 +35,7 @@ cat <<MSG
    config:     $top/etc   (check it: build/proxy/strata --check-config etc)
    cache:      $state/cache/cache.db (256 MB, etc/storage.config)
    access log: $state/log/access.log
+   admin API:  http://127.0.0.1:8081/metrics  /stats  /health  (docs/ADMIN.md)
 
    See a miss, then a hit (the demo origin sets Cache-Control from ?hdr=):
      curl -s -o /dev/null -D - 'http://$listen/demo?size=1000&hdr=Cache-Control:max-age=60' | grep -i cache-status

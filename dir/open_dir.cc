@@ -17,6 +17,11 @@ uint64_t OpenObject::bytes_written() const {
   return written_;
 }
 
+size_t OpenObject::follower_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return listeners_.size();
+}
+
 OpenObject::ReadResult OpenObject::Read(uint64_t offset, size_t max_bytes, std::string* out) const {
   std::lock_guard<std::mutex> lock(mu_);
   if (state_ == State::kAborted) return ReadResult::kAborted;
@@ -148,6 +153,14 @@ std::shared_ptr<OpenObject> OpenDir::OpenRead(const CacheKey& key) const {
 size_t OpenDir::open_count() const {
   std::lock_guard<std::mutex> lock(mu_);
   return open_.size();
+}
+
+std::vector<std::shared_ptr<OpenObject>> OpenDir::List() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::shared_ptr<OpenObject>> out;
+  out.reserve(open_.size());
+  for (const auto& [key, object] : open_) out.push_back(object);
+  return out;
 }
 
 void OpenDir::ReleaseKey(const OpenObject* obj) {

@@ -78,6 +78,7 @@ class OpenObject {
   size_t max_buffered_bytes() const { return cap_; }
   State state() const;
   uint64_t bytes_written() const;  // appended so far, buffered or not
+  size_t follower_count() const;   // listeners subscribed now (readers following)
 
   // Appends up to max_bytes from offset to *out.
   ReadResult Read(uint64_t offset, size_t max_bytes, std::string* out) const;
@@ -156,6 +157,8 @@ class OpenDir {
   std::shared_ptr<OpenObject> OpenRead(const CacheKey& key) const;
 
   size_t open_count() const;
+  // The objects being written now (a copy of the table, for listings).
+  std::vector<std::shared_ptr<OpenObject>> List() const;
   size_t max_buffered_bytes() const { return max_buffered_; }
 
  private:

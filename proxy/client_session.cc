@@ -35,6 +35,10 @@ http::ParseLimits LimitsFrom(const Settings& settings) {
   return limits;
 }
 
+void CountBytesSent(evbuffer* /*buffer*/, const evbuffer_cb_info* info, void* counter) {
+  if (info->n_deleted > 0) static_cast<LocalCounter*>(counter)->Add(info->n_deleted);
+}
+
 }  // namespace
 
 ClientSession::ClientSession(Worker* worker, evutil_socket_t fd, const sockaddr* addr, int /*addr_len*/)
@@ -43,6 +47,8 @@ ClientSession::ClientSession(Worker* worker, evutil_socket_t fd, const sockaddr*
       parser_(LimitsFrom(worker->config()->settings)),
       transaction_(this) {
   bev_ = bufferevent_socket_new(worker->base(), fd, BEV_OPT_CLOSE_ON_FREE);
+  // What leaves the output buffer has been written to the client socket.
+  sent_counter_ = evbuffer_add_cb(bufferevent_get_output(bev_), CountBytesSent, &worker->counters().client_bytes);
   evtimer_assign(&head_timer_, worker->base(), OnHeadTimeout, this);
   event_assign(&resume_event_, worker->base(), -1, 0, OnResume, this);
 }
@@ -282,6 +288,9 @@ void ClientSession::DetachClient() {
   closing_ = true;
   bufferevent_disable(bev_, EV_READ | EV_WRITE);
   bufferevent_set_timeouts(bev_, nullptr, nullptr);
+  // These bytes are dropped, not sent.
+  if (sent_counter_ != nullptr) evbuffer_remove_cb_entry(output(), sent_counter_);
+  sent_counter_ = nullptr;
   evbuffer_drain(output(), evbuffer_get_length(output()));
   if (head_timer_armed_) {
     evtimer_del(&head_timer_);

@@ -17,6 +17,7 @@
 // Thread-safety: used only on its worker's thread.
 #pragma once
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -83,6 +84,7 @@ class ClientSession : public boost::intrusive::list_base_hook<> {
 
   Worker* worker_;
   bufferevent* bev_ = nullptr;
+  evbuffer_cb_entry* sent_counter_ = nullptr;  // counts bytes written to the socket (metrics)
   std::string client_ip_;
   http::RequestParser parser_;
   Transaction transaction_;

@@ -146,6 +146,10 @@ Status LoadConfig(const std::string& dir, const ConfigOverrides& overrides, Conf
       config.settings.listen.push_back(addr);
     }
   }
+  if (overrides.admin.has_value()) {
+    Status st = ParseSettingValue("admin.listen", *overrides.admin, &config.settings);
+    if (!st.ok()) problems.push_back("--admin " + st.message());
+  }
   if (!overrides.origin_url.empty()) AddProblems(config.remap.AddCatchAll(overrides.origin_url), &problems);
   ResolveSpanPaths(config.settings, &config.cache_spans);
   // Already validated as a setting: this cannot fail on a value that loaded.

@@ -17,18 +17,21 @@
 //                  every `volume=N` of storage.config must be defined here.
 //   cache.config   per-URL caching rules (proxy/cache_rules.h)
 //   ip_allow.yaml  who may use which methods (proxy/ip_allow.h); without it,
-//                  every client may use everything but PURGE (loopback only).
+//                  every client may use everything but PURGE and the admin
+//                  API (ADMIN), which are for loopback only.
 //   parent.config  parent selection is not implemented yet: any rule in it is
 //                  an error, so that rules are never silently ignored.
 //
 // Order of precedence: table defaults < records.yaml < --set < --listen
-// (which adds listeners). --origin appends a catch-all `map /` after the
-// rules from remap.config, so a catch-all there wins over it.
+// (which adds listeners) and --admin (which replaces admin.listen). --origin
+// appends a catch-all `map /` after the rules from remap.config, so a
+// catch-all there wins over it.
 //
 // Thread-safety: a Config is immutable once built; read it from any thread.
 // The functions below touch only their arguments and the files.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -60,6 +63,7 @@ struct ConfigOverrides {
   std::string origin_url;                                 // --origin URL; "" = none
   std::vector<std::pair<std::string, std::string>> sets;  // --set NAME=VALUE, in order
   std::vector<std::string> cache_specs;                   // --cache PATH,SIZE (repeatable)
+  std::optional<std::string> admin;                       // --admin ADDR:PORT; "" = no admin listener
 };
 
 // Loads DIR's files and applies `overrides`. An empty or missing `dir` reads

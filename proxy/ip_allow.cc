@@ -33,11 +33,11 @@ constexpr std::string_view kDefaultRules = R"(ip_allow:
   - apply: in
     ip_addrs: 0/0
     action: deny
-    methods: PURGE
+    methods: [PURGE, ADMIN]
   - apply: in
     ip_addrs: ::/0
     action: deny
-    methods: PURGE
+    methods: [PURGE, ADMIN]
 )";
 
 // Collects "file:line: problem" lines.

@@ -26,6 +26,10 @@
 // remap.config ACL filters; they are accepted here as synonyms of allow/deny.
 // `add_allow`/`add_deny` (additive, remap.config only) are rejected.
 //
+// ADMIN is not an HTTP method: the admin listener (proxy/admin_server.h)
+// asks Allowed(client, "ADMIN") for every request it gets, so the same rules
+// say who may use the admin API. Like any method, ADMIN is granted by ALL.
+//
 // Semantics (ATS's): rules are tried in file order and the first `in` rule
 // whose ip_addrs contain the client address decides. `allow`: the listed
 // methods are allowed, all others denied. `deny`: the listed methods are
@@ -86,7 +90,7 @@ class IpAllow {
 
   // The rules used when the config directory has no ip_allow.yaml, the same
   // as the shipped etc/ip_allow.yaml: 127.0.0.1 and ::1 may use every method;
-  // every other client (IPv4 or IPv6) every method except PURGE.
+  // every other client (IPv4 or IPv6) every method except PURGE and ADMIN.
   static IpAllow Default();
 
   // Whether `client` (AF_INET or AF_INET6; anything else is denied) may use

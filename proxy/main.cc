@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "proxy/config.h"
+#include "proxy/metrics_render.h"
 #include "proxy/server.h"
 #include "proxy/settings.h"
 
@@ -30,6 +31,8 @@ const char kUsage[] =
     "                        those of remap.config), e.g. http://127.0.0.1:9000/\n"
     "  --set NAME=VALUE      override a records.yaml setting (repeatable), e.g. --set server.threads=1;\n"
     "                        it still applies after a reload\n"
+    "  --admin ADDR:PORT     serve the admin API (/metrics, /stats, /health, /reload, purges) on\n"
+    "                        ADDR:PORT instead of admin.listen (default 127.0.0.1:8081); \"\" = none\n"
     "  --cache PATH,SIZE     add a cache span: a file created at SIZE (e.g. /var/cache/strata.db,1G),\n"
     "                        or a block device used whole (SIZE left out); repeatable\n"
     "  --check-config [DIR]  validate every configuration file in DIR (default: --config-dir),\n"
@@ -37,6 +40,7 @@ const char kUsage[] =
     "  --settings-doc        print the settings table as Markdown (docs/CONFIG.md) and exit\n"
     "  --settings-yaml       print a records.yaml with every setting at its default, commented\n"
     "                        (etc/records.yaml), and exit\n"
+    "  --metrics-doc         print the metrics table as Markdown (docs/METRICS.md) and exit\n"
     "  --version             print the version and exit\n"
     "  -h, --help            print this help and exit\n"
     "\n"
@@ -80,6 +84,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--settings-doc") {
       fputs(strata::SettingsMarkdown().c_str(), stdout);
       return 0;
+    } else if (arg == "--metrics-doc") {
+      fputs(strata::MetricsMarkdown().c_str(), stdout);
+      return 0;
     } else if (arg == "--settings-yaml") {
       // Regenerates etc/records.yaml: every setting at its default, commented.
       fputs(strata::SettingsRecordsYaml().c_str(), stdout);
@@ -92,6 +99,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--listen") {
       if (!TakeValue(argc, argv, &i, "--listen", &value)) return 2;
       overrides.listen.push_back(value);
+    } else if (arg == "--admin") {
+      if (!TakeValue(argc, argv, &i, "--admin", &value)) return 2;
+      overrides.admin = value;
     } else if (arg == "--origin") {
       if (!TakeValue(argc, argv, &i, "--origin", &overrides.origin_url)) return 2;
     } else if (arg == "--set") {

@@ -9,6 +9,13 @@
 #include "common/log.h"
 
 namespace strata {
+namespace {
+
+void CountBytesAdded(evbuffer* /*buffer*/, const evbuffer_cb_info* info, void* counter) {
+  if (info->n_added > 0) static_cast<LocalCounter*>(counter)->Add(info->n_added);
+}
+
+}  // namespace
 
 OriginPool::~OriginPool() {
   for (auto& [key, list] : idle_) {
@@ -34,7 +41,7 @@ OriginConnection* OriginPool::TakeIdle(const std::string& key) {
   it->second.pop_back();
   bufferevent_setcb(conn->bev, nullptr, nullptr, nullptr, nullptr);
   bufferevent_set_timeouts(conn->bev, nullptr, nullptr);
-  ++reused_;
+  counters_->origin_connections_reused.Add(1);
   return conn;
 }
 
@@ -64,7 +71,9 @@ OriginConnection* OriginPool::Connect(const OriginTarget& target, const std::str
     delete conn;
     return nullptr;
   }
-  ++opened_;
+  counters_->origin_connections_opened.Add(1);
+  // Every byte the origin sends lands in this buffer first.
+  evbuffer_add_cb(bufferevent_get_input(bev), CountBytesAdded, &counters_->origin_bytes);
   return conn;
 }
 

@@ -4,6 +4,8 @@
 // pool under its key ("host:port"). Idle connections are kept in intrusive
 // lists (no allocation to park or take one), at most max_idle per key, and
 // dropped when the origin closes them or after the idle timeout.
+// Connections opened and reused, and every byte read from an origin, count in
+// the worker's metrics.
 //
 // Thread-safety: a pool belongs to one worker thread and its event loop; no
 // locks, never touched from another thread.
@@ -20,6 +22,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "proxy/metrics.h"
 #include "proxy/remap.h"
 
 namespace strata {
@@ -40,7 +43,9 @@ class OriginPool {
     std::chrono::milliseconds idle_timeout{30000};
   };
 
-  OriginPool(event_base* base, evdns_base* dns) : base_(base), dns_(dns) {}
+  // `counters` (this worker's metrics) outlives the pool.
+  OriginPool(event_base* base, evdns_base* dns, WorkerCounters* counters)
+      : base_(base), dns_(dns), counters_(counters) {}
   ~OriginPool();
 
   OriginPool(const OriginPool&) = delete;
@@ -64,9 +69,6 @@ class OriginPool {
   // Closes and frees a connection that is not idle in the pool.
   void Close(OriginConnection* conn);
 
-  uint64_t opened() const { return opened_; }
-  uint64_t reused() const { return reused_; }
-
  private:
   using IdleList = boost::intrusive::list<OriginConnection>;
 
@@ -78,8 +80,7 @@ class OriginPool {
   evdns_base* dns_;
   Options options_;
   std::unordered_map<std::string, IdleList> idle_;
-  uint64_t opened_ = 0;
-  uint64_t reused_ = 0;
+  WorkerCounters* counters_;
 };
 
 }  // namespace strata

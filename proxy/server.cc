@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "proxy/admin_server.h"
 #include "proxy/cache_options.h"
 #include "proxy/reload.h"
 #include "proxy/worker.h"
@@ -111,12 +112,21 @@ Status Server::Start() {
   int threads = settings.threads > 0 ? settings.threads : static_cast<int>(std::thread::hardware_concurrency());
   if (threads <= 0) threads = 1;
   for (int i = 0; i < threads; ++i) {
-    auto worker = std::make_unique<Worker>(i, config_, &access_log_, cache_.get());
+    auto worker = std::make_unique<Worker>(i, config_, &access_log_, cache_.get(), metrics_.AddWorker(), purges_.get());
     status = worker->Listen(settings.listen);
     if (!status.ok()) return status;
     workers_.push_back(std::move(worker));
   }
+  if (!settings.admin_listen.empty()) {
+    admin_ = std::make_unique<AdminServer>(this);
+    status = admin_->Listen(settings.admin_listen);
+    if (!status.ok()) return status;
+  }
   for (auto& worker : workers_) worker->Start();
+  if (admin_ != nullptr) {
+    admin_->Start();
+    LOG_INFO("admin API on http://%s/ (ip_allow.yaml method ADMIN)", settings.admin_listen.c_str());
+  }
   std::string addresses;
   for (const std::string& address : settings.listen) addresses += (addresses.empty() ? "" : ", ") + address;
   LOG_INFO("strata %s listening on %s with %d worker thread(s), %zu remap rule(s)", STRATA_VERSION, addresses.c_str(),
@@ -147,10 +157,18 @@ Status Server::OpenCache() {
     // keep serving from the origins rather than not at all.
     LOG_ERROR("cache: no span could be opened (%s): proxying without a cache", s.message().c_str());
     cache_.reset();
+    metrics_.server().spans_failed_without_cache.store(config_->cache_spans.size(), std::memory_order_relaxed);
     return Status::OK();
   }
   if (!s.ok()) return Status::InvalidArgument("cannot open the cache:\n" + s.message());
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  // Purges by prefix persist beside the cache (proxy/purge.h).
+  const std::string state_dir = settings.cache_dir.empty() ? std::string(STRATA_CACHEDIR) : settings.cache_dir;
+  Status made = MakeDirectories(state_dir);
+  if (!made.ok()) LOG_WARNING("%s; purges by prefix will not be saved", made.message().c_str());
+  purges_ = std::make_unique<PurgeList>(state_dir + "/purges");
+  s = purges_->Load();
+  if (!s.ok()) return Status::InvalidArgument("cannot read the purge records:\n" + s.message());
   uint64_t data_bytes = 0;
   std::map<uint32_t, std::pair<int, uint64_t>> volumes;  // volume -> (stripes, data bytes)
   for (size_t i = 0; i < cache_->stripe_count(); ++i) {
@@ -205,6 +223,7 @@ Status Server::Reload(std::string* report) {
   }
   if (!status.ok()) {
     *report = status.message();
+    metrics_.server().config_reload_failures.fetch_add(1, std::memory_order_relaxed);
     for (const std::string& line : Lines(*report)) LOG_ERROR("reload: %s", line.c_str());
     LOG_ERROR("reload rejected: the running configuration keeps serving");
     return status;
@@ -214,6 +233,7 @@ Status Server::Reload(std::string* report) {
   config_ = snapshot;
   ApplyGlobalSettings(snapshot->settings);
   for (auto& worker : workers_) worker->UpdateConfig(snapshot);
+  metrics_.server().config_reloads.fetch_add(1, std::memory_order_relaxed);
   *report = "configuration reloaded from " + (dir.empty() ? std::string("the command line") : dir) + ": " +
             std::to_string(snapshot->remap.size()) + " remap rule(s)";
   LOG_INFO("%s", report->c_str());
@@ -251,16 +271,19 @@ int Server::Run() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;  // no reload from the admin API while the workers go
   }
+  draining_.store(true, std::memory_order_relaxed);  // /health says so while workers drain
   for (auto& worker : workers_) worker->BeginShutdown();
   for (auto& worker : workers_) worker->Join();
+  if (admin_ != nullptr) admin_->Stop();
   // Order matters: transactions end (releasing cache writes), then the cache
-  // closes (its I/O threads post their last completions to the workers'
-  // executors, which still exist), then the workers go.
+  // closes (its I/O threads post their last completions to the workers' and
+  // the admin's executors, which still exist), then the workers go.
   for (auto& worker : workers_) worker->DestroySessions();
   if (cache_ != nullptr) {
     cache_.reset();  // writes every stripe's directory: a restart finds the objects
     LOG_INFO("cache saved");
   }
+  admin_.reset();
   workers_.clear();
   LOG_INFO("stopped");
   return 0;

@@ -12,12 +12,18 @@
 // The new snapshot is posted to every worker, which swaps it in on its own
 // thread, so the request path takes no lock and no connection is dropped.
 //
+// The admin API (proxy/admin_server.h) has a listener and a thread of its
+// own, started after the workers and stopped after they have drained (so
+// /health answers 503 meanwhile); it reads the accessors below.
+//
 // Thread-safety: Start() and Run() are called from the main thread only.
-// Reload(), ReopenLogs() and config() may be called from any thread once
-// Start() has succeeded (the signal handlers and the admin API both do);
-// reloads are serialised.
+// Reload(), ReopenLogs(), config() and the metrics, cache, purges and
+// draining accessors may be called from any thread once Start() has
+// succeeded (the signal handlers and the admin API both do); reloads are
+// serialised.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,12 +33,15 @@
 #include "common/status.h"
 #include "proxy/access_log.h"
 #include "proxy/config.h"
+#include "proxy/metrics.h"
+#include "proxy/purge.h"
 
 struct event;
 struct event_base;
 
 namespace strata {
 
+class AdminServer;
 class Worker;
 
 class Server {
@@ -62,6 +71,13 @@ class Server {
   // The running configuration.
   std::shared_ptr<const Config> config() const;
 
+  Metrics& metrics() { return metrics_; }
+  Cache* cache() const { return cache_.get(); }
+  // Purge-by-prefix records; null without a cache.
+  PurgeList* purges() const { return purges_.get(); }
+  // True from the stop signal on.
+  bool draining() const { return draining_.load(std::memory_order_relaxed); }
+
  private:
   Status OpenCache();
   void HandleSignals();
@@ -74,10 +90,14 @@ class Server {
   const bool config_dir_existed_;  // a reload must not read a vanished directory as an empty one
   bool stopping_ = false;
   AccessLog access_log_;
+  Metrics metrics_;
   // The storage engine, when storage.config or --cache names spans. Opened
   // before the workers start, persisted after they stop.
   std::unique_ptr<Cache> cache_;
+  std::unique_ptr<PurgeList> purges_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<AdminServer> admin_;
+  std::atomic<bool> draining_{false};
   // The main thread's loop, which only handles signals.
   event_base* signal_base_ = nullptr;
   std::vector<event*> signal_events_;

@@ -73,7 +73,11 @@ std::string CheckToken(std::string_view v) {
   return "";
 }
 
+// An empty admin address turns the admin listener off.
+std::string CheckOptionalListen(std::string_view v) { return v.empty() ? "" : CheckListenItem(v); }
+
 const SettingCheck kListenCheck{CheckListenItem, "HOST:PORT or [IPv6]:PORT, port 1..65535"};
+const SettingCheck kOptionalListenCheck{CheckOptionalListen, "HOST:PORT or [IPv6]:PORT, port 1..65535, or empty"};
 const SettingCheck kTokenCheck{CheckToken, "an HTTP token"};
 
 std::string CheckAccessFormat(std::string_view v) {
@@ -100,6 +104,11 @@ const SettingDef kTable[] = {
     {.name = "server.shutdown_grace", .default_text = "30s", .field = &S::shutdown_grace,
      .min = 0, .max = kHour, .reloadable = true,
      .help = "On shutdown, how long open transactions may take to finish."},
+
+    {.name = "admin.listen", .default_text = "127.0.0.1:8081", .field = &S::admin_listen,
+     .check = &kOptionalListenCheck,
+     .help = "Address of the admin API (docs/ADMIN.md); empty = none. ip_allow.yaml's ADMIN method says who "
+             "may use it; --admin overrides it."},
 
     {.name = "http.max_request_head", .default_text = "64K", .field = &S::max_request_head,
      .min = kKiB, .max = kMiB, .reloadable = true,

@@ -46,6 +46,9 @@ struct Settings {
   int threads = 0;                  // worker threads; 0 = number of cores
   std::chrono::milliseconds shutdown_grace{0};
 
+  // admin.*
+  std::string admin_listen;  // "ADDR:PORT" of the admin API; "" = no admin listener
+
   // http.*
   uint64_t max_request_head = 0;   // bytes of request line + fields
   int max_fields = 0;              // header fields per request head

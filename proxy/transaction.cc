@@ -763,6 +763,8 @@ void Transaction::Finish(bool close_client) {
   record.content_type = content_type_;
   record.origin_status = origin_status_;
   if (config_->settings.access_log_enabled) session_->worker()->access_log().Append(record);
+  session_->worker()->counters().CountRequest(method_, cache_result_,
+                                              std::chrono::duration_cast<std::chrono::microseconds>(elapsed));
   remap_ = RemapResult();
   EndCacheState();
   session_->TransactionDone(close_client);

@@ -19,6 +19,7 @@
 #include "proxy/http_date.h"
 #include "proxy/http_range.h"
 #include "proxy/origin_pool.h"
+#include "proxy/purge.h"
 #include "proxy/transaction.h"
 #include "proxy/worker.h"
 
@@ -125,6 +126,15 @@ void Transaction::OnLookupDone(const Status& status, std::shared_ptr<ObjectInfo>
   // The stored URL is compared on every hit: even a 128-bit key collision
   // is a miss, never someone else's object.
   if (!DecodeStoredResponse(info->metadata, &stored).ok() || stored.url != url_) {
+    CacheMiss(http::Fwd::kUriMiss);
+    return;
+  }
+  // A purge by prefix (admin API) hides what was stored before it; the
+  // response stored next is newer and hits. A variants index carries no
+  // time: its alternates are checked when they are looked up.
+  const PurgeList* purges = session_->worker()->purges();
+  if (stored.kind == StoredResponse::Kind::kResponse && purges != nullptr &&
+      purges->Purged(stored.url, stored.response_time)) {
     CacheMiss(http::Fwd::kUriMiss);
     return;
   }
@@ -614,34 +624,22 @@ void Transaction::StartBackground(bool revalidate) {
 
 void Transaction::Purge() {
   cache_result_ = "TCP_MISS";
+  session_->worker()->counters().purge_requests.Add(1);
   if (cache_ == nullptr) {
     RespondLocally(404, "Not Found: no cache is configured\n", "");
     return;
   }
   phase_ = Phase::kCacheLookup;
   std::shared_ptr<Transaction*> alive = alive_;
-  CacheKey key = UrlCacheKey(url_);
-  cache_->LookupAsync(key, executor_, [alive, key](Status status, std::shared_ptr<ObjectInfo> info) {
+  PurgeUrl(cache_, url_, executor_, [alive](bool removed) {
     Transaction* self = *alive;
     if (self == nullptr) return;
-    StoredResponse stored;
-    if (status.ok() && DecodeStoredResponse(info->metadata, &stored).ok() && stored.url == self->url_ &&
-        stored.kind == StoredResponse::Kind::kVariants) {
-      // Every alternate of the URL goes with it.
-      for (const std::string& variant : stored.variants) {
-        self->cache_->RemoveAsync(VariantCacheKey(self->url_, variant), self->executor_, [](Status) {});
-      }
+    self->cache_result_ = removed ? "TCP_HIT" : "TCP_MISS";
+    if (removed) {
+      self->RespondLocally(200, "Purged\n", "");
+    } else {
+      self->RespondLocally(404, "Not Found: not in cache\n", "");
     }
-    self->cache_->RemoveAsync(key, self->executor_, [alive](Status removed) {
-      Transaction* self = *alive;
-      if (self == nullptr) return;
-      self->cache_result_ = removed.ok() ? "TCP_HIT" : "TCP_MISS";
-      if (removed.ok()) {
-        self->RespondLocally(200, "Purged\n", "");
-      } else {
-        self->RespondLocally(404, "Not Found: not in cache\n", "");
-      }
-    });
   });
 }
 

@@ -51,6 +51,7 @@ void Transaction::Follow(std::shared_ptr<OpenObject> object) {
   follow_head_.clear();
   follow_started_ = false;
   cache_result_ = "TCP_CF_MISS";
+  session_->worker()->counters().collapsed_requests.Add(1);
   // The writer's thread calls the listener after each change; the work is
   // posted to this loop, at most one wake-up waiting at a time.
   auto pending = std::make_shared<std::atomic<bool>>(false);

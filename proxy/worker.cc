@@ -22,15 +22,21 @@ timeval ToTimeval(std::chrono::milliseconds ms) {
 
 }  // namespace
 
-Worker::Worker(int index, std::shared_ptr<const Config> config, AccessLog* access_log, Cache* cache)
-    : index_(index), config_(std::move(config)), access_log_buffer_(access_log), cache_(cache) {
+Worker::Worker(int index, std::shared_ptr<const Config> config, AccessLog* access_log, Cache* cache,
+               WorkerCounters* counters, const PurgeList* purges)
+    : index_(index),
+      config_(std::move(config)),
+      access_log_buffer_(access_log),
+      cache_(cache),
+      counters_(counters),
+      purges_(purges) {
   base_ = event_base_new();
   executor_ = std::make_unique<LoopExecutor>(base_);
   // The resolver reads /etc/resolv.conf and /etc/hosts; without them it
   // still resolves numeric addresses.
   dns_ = evdns_base_new(base_, EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE);
   if (dns_ == nullptr) dns_ = evdns_base_new(base_, 0);
-  origin_pool_ = std::make_unique<OriginPool>(base_, dns_);
+  origin_pool_ = std::make_unique<OriginPool>(base_, dns_, counters_);
   ApplyConfig(config_);
   shutdown_event_ = event_new(base_, -1, 0, OnShutdownRequested, this);
   grace_timer_ = evtimer_new(base_, OnGraceExpired, this);

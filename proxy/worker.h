@@ -33,14 +33,18 @@
 #include "proxy/client_session.h"
 #include "proxy/config.h"
 #include "proxy/loop_executor.h"
+#include "proxy/metrics.h"
 #include "proxy/origin_pool.h"
+#include "proxy/purge.h"
 
 namespace strata {
 
 class Worker {
  public:
-  // `cache` may be null (no spans configured); it outlives the worker.
-  Worker(int index, std::shared_ptr<const Config> config, AccessLog* access_log, Cache* cache);
+  // `cache` may be null (no spans configured); it, `counters` and `purges`
+  // (null without a cache) outlive the worker.
+  Worker(int index, std::shared_ptr<const Config> config, AccessLog* access_log, Cache* cache, WorkerCounters* counters,
+         const PurgeList* purges);
   ~Worker();
 
   Worker(const Worker&) = delete;
@@ -67,6 +71,9 @@ class Worker {
   // Runs cache-engine completions on this worker's loop.
   LoopExecutor& executor() { return *executor_; }
   const std::shared_ptr<const Config>& config() const { return config_; }
+  // This thread's metrics; only this worker's thread writes them.
+  WorkerCounters& counters() { return *counters_; }
+  const PurgeList* purges() const { return purges_; }
   bool draining() const { return draining_; }
   int index() const { return index_; }
 
@@ -101,6 +108,8 @@ class Worker {
   std::unique_ptr<OriginPool> origin_pool_;
   AccessLogBuffer access_log_buffer_;
   Cache* cache_;
+  WorkerCounters* counters_;
+  const PurgeList* purges_;
   std::unique_ptr<LoopExecutor> executor_;
   std::vector<evconnlistener*> listeners_;
   event* shutdown_event_ = nullptr;

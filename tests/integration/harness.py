@@ -6,7 +6,8 @@ client speaks HTTP/1.1 over raw sockets so tests see the exact framing.
 
   Origin  context manager: starts origin.py, .port/.url/.host, .stats(), .reset()
   Strata  context manager: writes a config dir, starts STRATA_BIN, .port,
-          .pid, .rss_kb(), .access_log_lines(), .stop(sig, timeout)
+          .admin_port (its own admin listener), .pid, .rss_kb(),
+          .access_log_lines(), .stop(sig, timeout), .admin(method, path)
   Client  (from rawhttp.py) one client connection: .send(), .read_response()
   request()/exchange()/keepalive_requests(): one-shot helpers
   TestCase  unittest base: a temp dir per test and a hard per-test timeout
@@ -256,6 +257,7 @@ class Strata:
         self.start_timeout = start_timeout
         self.proc = None
         self.port = None
+        self.admin_port = None
 
     def write_config(self):
         os.makedirs(self.config_dir, exist_ok=True)
@@ -275,8 +277,16 @@ class Strata:
             with open(os.path.join(self.config_dir, name), "w") as f:
                 f.write(text)
 
-    def command(self, port):
+    def sets_own_admin(self):
+        """Whether the test chose the admin address (--admin, --set admin.listen=...)."""
+        return "--admin" in self.args or any(str(a).startswith("admin.listen=") for a in self.args)
+
+    def command(self, port, admin_port=None):
         cmd = [STRATA_BIN, "--config-dir", self.config_dir, "--listen", "127.0.0.1:%d" % port]
+        # Every daemon gets its own admin port (tests run side by side),
+        # unless the test sets the admin address itself.
+        if admin_port is not None and not self.sets_own_admin():
+            cmd += ["--admin", "127.0.0.1:%d" % admin_port]
         if self.origin:
             cmd += ["--origin", self.origin]
         return cmd + self.args
@@ -287,17 +297,19 @@ class Strata:
         self.write_config()
         for attempt in range(3):
             port = free_port()
-            self.proc = _spawn(self.command(port), self.log_path)
+            admin_port = free_port()
+            self.proc = _spawn(self.command(port, admin_port), self.log_path)
             why = self._wait_listening(port)
             if why is None:
                 self.port = port
+                self.admin_port = None if self.sets_own_admin() else admin_port
                 return self
             log = _read(self.log_path)
             self.stop_quietly()
             in_use = re.search(r"in use|EADDRINUSE", log, re.I)
             if not in_use or attempt == 2:
                 raise AssertionError("strata %s; command: %s\nlog:\n%s"
-                                     % (why, " ".join(self.command(port)), log))
+                                     % (why, " ".join(self.command(port, admin_port)), log))
 
     def _wait_listening(self, port):
         deadline = time.monotonic() + self.start_timeout
@@ -315,6 +327,11 @@ class Strata:
     @property
     def pid(self):
         return self.proc.pid
+
+    def admin(self, method, path, timeout=10):
+        """One request to the admin listener; a Response."""
+        return request(self.admin_port, build_request(method, path, host="127.0.0.1:%d" % self.admin_port),
+                       timeout=timeout)
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None

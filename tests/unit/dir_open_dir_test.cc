@@ -36,6 +36,36 @@ TEST(OpenDirTest, SecondWriterIsBusyAndFollowsTheFirst) {
   EXPECT_EQ(od.open_count(), 2u);
 }
 
+TEST(OpenDirTest, ListShowsObjectsInFlightWithTheirFollowers) {
+  OpenDir od(1 << 20);
+  EXPECT_TRUE(od.List().empty());
+  WriteLease a, b;
+  std::shared_ptr<OpenObject> busy;
+  ASSERT_TRUE(od.OpenWrite(Key("a"), &a, &busy).ok());
+  ASSERT_TRUE(od.OpenWrite(Key("b"), &b, &busy).ok());
+  ASSERT_TRUE(a.Append("12345").ok());
+  uint64_t first = a.object()->Subscribe([] {});
+  a.object()->Subscribe([] {});
+  std::vector<std::shared_ptr<OpenObject>> listed = od.List();
+  ASSERT_EQ(listed.size(), 2u);
+  for (const auto& object : listed) {
+    if (object->key() == Key("a")) {
+      EXPECT_EQ(object->bytes_written(), 5u);
+      EXPECT_EQ(object->follower_count(), 2u);
+    } else {
+      EXPECT_EQ(object->key(), Key("b"));
+      EXPECT_EQ(object->bytes_written(), 0u);
+      EXPECT_EQ(object->follower_count(), 0u);
+    }
+  }
+  a.object()->Unsubscribe(first);
+  EXPECT_EQ(a.object()->follower_count(), 1u);
+  ASSERT_TRUE(a.Complete().ok());
+  listed = od.List();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]->key(), Key("b"));
+}
+
 TEST(OpenDirTest, ReadWhileWriteThenComplete) {
   OpenDir od(1 << 20);
   WriteLease lease;

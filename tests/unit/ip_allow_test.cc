@@ -259,7 +259,7 @@ TEST(IpAllowTest, SockaddrForms) {
 
 // Checks the rules Default() and the shipped file must both give.
 void ExpectDefaultPolicy(const IpAllow& a) {
-  for (const char* method : {"GET", "HEAD", "POST", "PUT", "DELETE", "PUSH", "PURGE"}) {
+  for (const char* method : {"GET", "HEAD", "POST", "PUT", "DELETE", "PUSH", "PURGE", "ADMIN"}) {
     EXPECT_TRUE(a.Allowed("127.0.0.1", method)) << method;
     EXPECT_TRUE(a.Allowed("::1", method)) << method;
     EXPECT_TRUE(a.Allowed("::ffff:127.0.0.1", method)) << method;
@@ -269,6 +269,7 @@ void ExpectDefaultPolicy(const IpAllow& a) {
     EXPECT_TRUE(a.Allowed(client, "POST")) << client;
     EXPECT_TRUE(a.Allowed(client, "DELETE")) << client;
     EXPECT_FALSE(a.Allowed(client, "PURGE")) << client;
+    EXPECT_FALSE(a.Allowed(client, "ADMIN")) << client;
   }
 }
 

@@ -88,7 +88,7 @@ TEST(SettingsTest, TableIsConsistent) {
       EXPECT_LT(def.min, def.max) << def.name << " has no range";
     }
   }
-  EXPECT_EQ(names.size(), 40u);
+  EXPECT_EQ(names.size(), 41u);
   EXPECT_EQ(FindSetting("http.nope"), nullptr);
   EXPECT_EQ(FindSetting("http"), nullptr);
   EXPECT_FALSE(FindSetting("server.listen")->reloadable);
