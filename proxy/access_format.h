@@ -94,9 +94,4 @@ void FormatSquidLine(const AccessRecord& record, std::string* out);
 void FormatCombinedLine(const AccessRecord& record, std::string* out);
 void FormatJsonLine(const AccessRecord& record, std::string* out);
 
-// `value` as the inside of a JSON string: quotes, backslashes and control
-// characters escaped; bytes that are not valid UTF-8 written as \u00XX so
-// that the line is always valid JSON.
-void AppendJsonEscaped(std::string_view value, std::string* out);
-
 }  // namespace strata

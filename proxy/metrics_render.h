@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "common/json_escape.h"  // JsonString, used with RenderJson
 #include "proxy/metrics.h"
 
 namespace strata {
@@ -23,9 +24,5 @@ std::string RenderJson(const MetricsSnapshot& snapshot);
 
 // docs/METRICS.md.
 std::string MetricsMarkdown();
-
-// JSON string literal for `s` (quotes included); bytes that are not
-// printable ASCII are escaped as \u00XX.
-std::string JsonString(std::string_view s);
 
 }  // namespace strata

@@ -2,52 +2,14 @@
 
 #include <cstdio>
 
+#include "common/json_escape.h"
+
 namespace strata::tool {
 namespace {
 
-// Length of the valid UTF-8 sequence at s[i], or 0.
-size_t Utf8Length(std::string_view s, size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return 0;
-  }
-  return n;
-}
-
 void Quote(std::string_view s, std::string* out) {
   out->push_back('"');
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    char buf[8];
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(static_cast<char>(c));
-    } else if (c == '\n') {
-      out->append("\\n");
-    } else if (c == '\r') {
-      out->append("\\r");
-    } else if (c == '\t') {
-      out->append("\\t");
-    } else if (c < 0x20 || c == 0x7f) {
-      snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out->append(buf);
-    } else if (c >= 0x80) {
-      size_t n = Utf8Length(s, i);
-      if (n == 0) {
-        snprintf(buf, sizeof(buf), "\\u%04x", c);
-        out->append(buf);
-      } else {
-        out->append(s.substr(i, n));
-        i += n;
-        continue;
-      }
-    } else {
-      out->push_back(static_cast<char>(c));
-    }
-    ++i;
-  }
+  AppendJsonEscaped(s, out);
   out->push_back('"');
 }
 

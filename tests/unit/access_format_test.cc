@@ -7,6 +7,8 @@
 #include <regex>
 #include <string>
 
+#include "common/json_escape.h"
+
 namespace strata {
 namespace {
 
