@@ -1,5 +1,6 @@
 #include "proxy/http_writer.h"
 
+#include <charconv>
 #include <cstdio>
 #include <ctime>
 
@@ -17,8 +18,8 @@ void AppendField(std::string* out, std::string_view name, std::string_view value
 
 void AppendDecimal(std::string* out, uint64_t value) {
   char digits[24];
-  int n = snprintf(digits, sizeof(digits), "%llu", static_cast<unsigned long long>(value));
-  out->append(digits, n);
+  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
+  out->append(digits, static_cast<size_t>(end - digits));
 }
 
 // Framing fields are rebuilt by the writer from the framing of the next hop.

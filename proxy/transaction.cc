@@ -90,8 +90,9 @@ void Transaction::Start(const http::RequestHead& head) {
     if (http::EqualsIgnoreCase(field.name, "Referer")) referer_.assign(field.value);
     if (http::EqualsIgnoreCase(field.name, "User-Agent")) user_agent_.assign(field.value);
   }
-  snprintf(protocol_, sizeof(protocol_), "HTTP/%u.%u", static_cast<unsigned>(head.version_major) % 10,
-           static_cast<unsigned>(head.version_minor) % 10);
+  // "HTTP/x.y" for the access log, without a printf per request.
+  protocol_[5] = static_cast<char>('0' + head.version_major % 10);
+  protocol_[7] = static_cast<char>('0' + head.version_minor % 10);
   is_head_ = head.method == "HEAD";
   idempotent_ = IsIdempotent(head.method);
   client_http10_ = !head.is_http11_or_later();
