@@ -119,7 +119,9 @@ class Transaction {
   void PrepareFill(const http::ResponseHead& head);
   // The origin's response fields as cache.config rules make the cache see them.
   std::vector<http::Field> FieldsUnderRules(const std::vector<http::Field>& fields, bool storable_anyway);
-  void ServeStored(http::CacheStatus status, const char* result);
+  // `known_age`: the stored response's current age when the caller just
+  // evaluated it (a hit), so the Date field is not parsed again; -1 = compute.
+  void ServeStored(http::CacheStatus status, const char* result, int64_t known_age = -1);
   void PumpCachedBody();
   void Purge();
   // A request for this URL run in the background by the worker (see

@@ -176,7 +176,7 @@ void Transaction::OnLookupDone(const Status& status, std::shared_ptr<ObjectInfo>
       http::CacheStatus hit;
       hit.hit = true;
       hit.ttl = evaluation_.ttl;
-      ServeStored(hit, "TCP_HIT");
+      ServeStored(hit, "TCP_HIT", evaluation_.current_age);
       return;
     }
     case http::Usability::kStaleMustRevalidate:
@@ -431,13 +431,13 @@ void Transaction::InvalidateAfterUnsafe(const http::ResponseHead& head) {
   }
 }
 
-void Transaction::ServeStored(http::CacheStatus status, const char* result) {
+void Transaction::ServeStored(http::CacheStatus status, const char* result, int64_t known_age) {
   phase_ = Phase::kServingFromCache;
   cache_result_ = result;
   int64_t now = Now();
   std::vector<http::Field> views = http::FieldViews(stored_.fields);
   http::StoredInfo stored_info{stored_.status, views, stored_.request_time, stored_.response_time};
-  int64_t age = http::CurrentAge(stored_info, now);
+  int64_t age = known_age >= 0 ? known_age : http::CurrentAge(stored_info, now);
   if (!status.ttl.has_value() && status.hit) {
     status.ttl = http::FreshnessLifetime(stored_info, PolicyOptionsFromSettings()).lifetime - age;
   }
