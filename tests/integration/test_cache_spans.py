@@ -126,7 +126,8 @@ class CacheSpanTest(harness.TestCase):
             with open(os.path.join(etc, name), "w") as f:
                 f.write(text)
         with open(os.path.join(etc, "records.yaml"), "w") as f:
-            f.write("records:\n  cache:\n    dir: %s\n" % cache_dir)
+            # Its own log directory: the default one is the install prefix's.
+            f.write(harness.render_records({"cache.dir": cache_dir, "log.dir": os.path.join(self.tmp, "log2")}))
         p = subprocess.run([harness.STRATA_BIN, "--config-dir", etc, "--listen", "127.0.0.1:%d" % harness.free_port(),
                             "--origin", origin.url], capture_output=True, text=True, timeout=30)
         self.assertNotEqual(p.returncode, 0)
