@@ -150,10 +150,11 @@ int main(int argc, char** argv) {
     found += cache->Lookup(KeyFor(i), &info).ok();
   }
   CacheStats stats = cache->stats();
-  printf("recovery: %.3f s (Cache::Open %.3f s incl. the snapshot after replay); %llu aggregation writes replayed; "
-         "sampled lookups found %llu of %llu\n",
-         stats.recovery_seconds, open_s, (unsigned long long)stats.recovery_writes_replayed,
-         (unsigned long long)found, (unsigned long long)((objects + 96) / 97));
+  printf(
+      "recovery: %.3f s (Cache::Open %.3f s incl. the snapshot after replay); %llu aggregation writes replayed; "
+      "sampled lookups found %llu of %llu\n",
+      stats.recovery_seconds, open_s, (unsigned long long)stats.recovery_writes_replayed, (unsigned long long)found,
+      (unsigned long long)((objects + 96) / 97));
 
   std::vector<double> probe_idle, insert_idle, probe_snap, insert_snap;
   Measure(cache.get(), objects, 2.0, &probe_idle, &insert_idle);
@@ -179,10 +180,11 @@ int main(int argc, char** argv) {
       copy_max_us = std::max(copy_max_us, std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
     }
   }
-  printf("a snapshot holds a directory's writer lock for one segment copy at a time: longest %.1f us "
-         "(%u segments of %u entries)\n",
-         copy_max_us, cache->stripe(0).directory().geometry().nsegments,
-         cache->stripe(0).directory().geometry().entries_per_segment());
+  printf(
+      "a snapshot holds a directory's writer lock for one segment copy at a time: longest %.1f us "
+      "(%u segments of %u entries)\n",
+      copy_max_us, cache->stripe(0).directory().geometry().nsegments,
+      cache->stripe(0).directory().geometry().entries_per_segment());
   printf("latency, no snapshot running vs %d snapshots written back to back:\n", snapshots.load());
   Print("probe, idle", Summarize(&probe_idle));
   Print("probe, during snapshots", Summarize(&probe_snap));

@@ -134,7 +134,8 @@ Status Cache::Open(const CacheOptions& options, std::unique_ptr<Cache>* out) {
   cache->recovery_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!options.read_only) {
     cache->flusher_ = std::thread([c = cache.get()] { c->FlusherLoop(); });
-    if (options.snapshot_interval.count() > 0) cache->snapshotter_ = std::thread([c = cache.get()] { c->SnapshotLoop(); });
+    if (options.snapshot_interval.count() > 0)
+      cache->snapshotter_ = std::thread([c = cache.get()] { c->SnapshotLoop(); });
   }
   *out = std::move(cache);
   return Status::OK();

@@ -47,13 +47,13 @@ struct AggHeader {
   uint64_t stripe_nonce = 0;
   ChainLink self;
   ChainLink prev;
-  uint64_t start_blocks = 0;  // where the write starts in the data area
-  uint32_t phase = 0;         // the stripe's phase when it was written
-  uint32_t total_blocks = 0;  // header + Docs + journal
+  uint64_t start_blocks = 0;    // where the write starts in the data area
+  uint32_t phase = 0;           // the stripe's phase when it was written
+  uint32_t total_blocks = 0;    // header + Docs + journal
   uint32_t journal_offset = 0;  // bytes from the start of the write
   uint32_t journal_records = 0;
-  uint32_t journal_crc = 0;     // crc32 of the record bytes
-  uint64_t serial_high = 0;     // every Doc serial of this write is <= this
+  uint32_t journal_crc = 0;  // crc32 of the record bytes
+  uint64_t serial_high = 0;  // every Doc serial of this write is <= this
 };
 
 struct JournalRecord {

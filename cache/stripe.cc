@@ -55,9 +55,10 @@ uint64_t Stripe::NextSerial() {
 
 void Stripe::TakeOffline(const Status& why) {
   if (!health_->offline.exchange(true)) {
-    LOG_ERROR("span %s is OFFLINE after an I/O error (%s): its objects are misses and nothing more is written to it "
-              "until a restart",
-              health_->path.c_str(), why.ToString().c_str());
+    LOG_ERROR(
+        "span %s is OFFLINE after an I/O error (%s): its objects are misses and nothing more is written to it "
+        "until a restart",
+        health_->path.c_str(), why.ToString().c_str());
   }
 }
 
@@ -238,7 +239,8 @@ void Stripe::FlushIfDue(std::chrono::steady_clock::time_point now) {
   std::unique_lock<std::mutex> lock(mu_);
   if (offline()) return;
   bool open = !buffers_.empty() && !buffers_.back()->sealed;
-  bool data_due = open && buffers_.back()->used > kAggHeaderBytes && now - buffers_.back()->first_append >= options_.flush_delay;
+  bool data_due =
+      open && buffers_.back()->used > kAggHeaderBytes && now - buffers_.back()->first_append >= options_.flush_delay;
   bool removes_due = !pending_removes_.empty() && now - removes_since_ >= options_.flush_delay;
   if (data_due || removes_due) SealWithRemovesLocked(lock, WaitMode::kFail);
 }

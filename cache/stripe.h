@@ -86,7 +86,7 @@ struct RecoveryStats {
   uint64_t snapshot_serial = 0;
   uint64_t writes_replayed = 0;  // aggregation writes found after the snapshot
   uint64_t records_replayed = 0;
-  uint64_t records_rejected = 0;  // journal records that did not fit the directory
+  uint64_t records_rejected = 0;     // journal records that did not fit the directory
   uint64_t snapshot_copies_bad = 0;  // copies present but damaged
   uint64_t entries_swept = 0;        // entries the replay left invalid
   std::string stopped_because;       // why the chain ended

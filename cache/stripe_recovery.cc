@@ -68,8 +68,8 @@ Status Stripe::Recover(RecoveryStats* stats) {
       break;
     }
     ++stats->snapshot_copies_bad;
-    LOG_WARNING("stripe %u of %s: directory copy %c (serial %llu) not usable: %s", id_, file_->path().c_str(),
-                "AB"[i], static_cast<unsigned long long>(copies[i].serial), s.message().c_str());
+    LOG_WARNING("stripe %u of %s: directory copy %c (serial %llu) not usable: %s", id_, file_->path().c_str(), "AB"[i],
+                static_cast<unsigned long long>(copies[i].serial), s.message().c_str());
     // A copy may have been restored halfway: start again from empty.
     std::unique_ptr<Directory> fresh;
     s = Directory::Create(layout_.data_bytes, layout_.average_object_bytes, &fresh);
@@ -149,8 +149,7 @@ bool Stripe::ReadChainSuccessor(const ChainLink& link, uint64_t pos_blocks, bool
     if (!DecodeAggHeader(block.data(), &h).ok()) continue;
     // Only the write that names this link as its predecessor, from this
     // life of the stripe, placed where it says it is.
-    if (h.stripe_nonce != header_.nonce || !(h.prev == link) || h.start_blocks != c.pos ||
-        (h.phase != 0) != c.phase) {
+    if (h.stripe_nonce != header_.nonce || !(h.prev == link) || h.start_blocks != c.pos || (h.phase != 0) != c.phase) {
       continue;
     }
     uint64_t journal_bytes = JournalBytes(h.journal_records);

@@ -44,8 +44,8 @@ Status PlanVolumeShares(const std::vector<SpanConfig>& spans, const std::vector<
         if (v.number != spans[i].volume) continue;
         bytes = usable;
       } else if (v.size_bytes != 0) {
-        bytes = shared_total ? static_cast<uint64_t>(static_cast<long double>(v.size_bytes) * usable / shared_total)
-                             : 0;
+        bytes =
+            shared_total ? static_cast<uint64_t>(static_cast<long double>(v.size_bytes) * usable / shared_total) : 0;
       } else {
         bytes = usable * v.percent / 100;
       }

@@ -113,7 +113,6 @@ void AppendApacheQuoted(std::string* out, std::string_view value) {
   out->push_back('"');
 }
 
-
 void AppendJsonString(std::string* out, std::string_view value) {
   out->push_back('"');
   AppendJsonEscaped(value, out);

@@ -342,8 +342,7 @@ TEST_F(SpanTest, OtherFormatVersionIsRefused) {
   EXPECT_NE(st.message().find("stripe 3/4"), std::string::npos) << st.message();
   const std::string expected = "format version " + std::to_string(kFormatVersion + 1) +
                                " on disk, this build uses version " + std::to_string(kFormatVersion);
-  EXPECT_NE(st.message().find(expected), std::string::npos)
-      << st.message();
+  EXPECT_NE(st.message().find(expected), std::string::npos) << st.message();
   ASSERT_TRUE(Open(true, &span).ok());
   EXPECT_TRUE(span->stripes[3].initialized);
   EXPECT_FALSE(span->stripes[0].initialized) << "only the bad stripe is reinitialised";

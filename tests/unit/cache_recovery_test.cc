@@ -39,7 +39,7 @@ class RecoveryTest : public ::testing::Test {
     options_.spans.push_back(span);
     options_.layout.average_object_bytes = 4096;
     options_.stripe.agg_buffer_bytes = 1 << 20;
-    options_.stripe.flush_delay = std::chrono::hours(1);  // only size and Flush() seal buffers
+    options_.stripe.flush_delay = std::chrono::hours(1);        // only size and Flush() seal buffers
     options_.snapshot_interval = std::chrono::milliseconds(0);  // only when the test asks
     options_.fragment_bytes = 64 << 10;
     options_.ram_cache_bytes = 0;
