@@ -1,11 +1,10 @@
 #include "cache/doc.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cstring>
 
 #include "common/coding.h"
+#include "common/crc32.h"
 
 namespace strata {
 namespace {
@@ -34,9 +33,7 @@ uint32_t DocCrc(const char* doc, size_t body_len) {
   char header[kDocHeaderBytes];
   memcpy(header, doc, kDocHeaderBytes);
   EncodeFixed32(header + kOffCrc, 0);
-  uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(header), kDocHeaderBytes);
-  crc = crc32_z(crc, reinterpret_cast<const Bytef*>(doc + kDocHeaderBytes), body_len);
-  return static_cast<uint32_t>(crc);
+  return Crc32(doc + kDocHeaderBytes, body_len, Crc32(header, kDocHeaderBytes));
 }
 
 void PutVarint(std::string* out, uint64_t v) {

@@ -1,7 +1,5 @@
 #include "cache/journal.h"
 
-#include <zlib.h>
-
 #include <cstring>
 
 #include "common/coding.h"
@@ -13,10 +11,6 @@ namespace {
 constexpr size_t kAggHeaderUsed = 96;
 
 }  // namespace
-
-uint32_t Crc32(const char* data, size_t n, uint32_t crc) {
-  return static_cast<uint32_t>(crc32_z(crc, reinterpret_cast<const Bytef*>(data), n));
-}
 
 void EncodeAggHeader(const AggHeader& h, char* block) {
   memset(block, 0, kAggHeaderBytes);

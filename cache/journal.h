@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common/cache_key.h"
+#include "common/crc32.h"
 #include "common/status.h"
 
 namespace strata {
@@ -79,7 +80,5 @@ Status DecodeAggHeader(const char* block, AggHeader* header);
 void EncodeJournalRecord(const JournalRecord& record, char* out);
 // Corruption for an unknown op.
 Status DecodeJournalRecord(const char* in, JournalRecord* record);
-
-uint32_t Crc32(const char* data, size_t n, uint32_t crc = 0);
 
 }  // namespace strata

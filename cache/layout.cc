@@ -1,12 +1,11 @@
 #include "cache/layout.h"
 
-#include <zlib.h>
-
 #include <chrono>
 #include <cstring>
 #include <random>
 
 #include "common/coding.h"
+#include "common/crc32.h"
 
 namespace strata {
 namespace {
@@ -50,7 +49,7 @@ uint32_t HeaderCrc(const char* block, uint32_t len) {
   char copy[kHeaderBlockBytes];
   memcpy(copy, block, len);
   EncodeFixed32(copy + kOffCrc, 0);
-  return static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(copy), len));
+  return Crc32(copy, len);
 }
 
 // Fills everything inside one stripe from its offset and length.

@@ -53,7 +53,7 @@ uint64_t Stripe::NextSerial() {
   return ++serial_;
 }
 
-void Stripe::TakeOffline(const Status& why) {
+void Stripe::TakeOffline(const Status& why) const {
   if (!health_->offline.exchange(true)) {
     LOG_ERROR(
         "span %s is OFFLINE after an I/O error (%s): its objects are misses and nothing more is written to it "
@@ -290,7 +290,7 @@ Status Stripe::ReadFromDisk(uint64_t offset_blocks, uint64_t bytes, std::string*
   out->resize(n);
   if (offline()) return Status::IOError("span " + health_->path + " is offline");
   Status s = file_->Read(layout_.data_offset + from, n, out->data());
-  if (!s.ok()) const_cast<Stripe*>(this)->TakeOffline(s);
+  if (!s.ok()) TakeOffline(s);
   return s;
 }
 

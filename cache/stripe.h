@@ -145,7 +145,7 @@ class Stripe {
 
   bool offline() const { return health_->offline.load(std::memory_order_relaxed); }
   // Logs why and marks the whole span offline (once).
-  void TakeOffline(const Status& why);
+  void TakeOffline(const Status& why) const;
 
   uint32_t id() const { return id_; }
   const StripeLayout& layout() const { return layout_; }

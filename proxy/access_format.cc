@@ -169,6 +169,16 @@ void AppendField(const AccessRecord& r, AccessField field, std::string* out) {
 
 }  // namespace
 
+bool AccessFormat::UsesRequestFields() const {
+  if (kind_ == Kind::kCombined || kind_ == Kind::kJson) return true;
+  for (const Piece& piece : pieces_) {
+    if (piece.is_field && (piece.field == AccessField::kReferer || piece.field == AccessField::kUserAgent)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 Status AccessFormat::Parse(std::string_view spec, AccessFormat* out) {
   AccessFormat format;
   if (spec == "squid") {

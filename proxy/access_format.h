@@ -74,6 +74,10 @@ class AccessFormat {
   // Appends one line for `record`, without the newline.
   void Format(const AccessRecord& record, std::string* out) const;
 
+  // Whether lines carry the Referer / User-Agent request fields, so the
+  // request path copies them only for a format that prints them.
+  bool UsesRequestFields() const;
+
   // The field names a custom format may use, comma-separated, for messages.
   static std::string FieldNames();
 

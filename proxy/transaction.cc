@@ -86,9 +86,11 @@ void Transaction::Start(const http::RequestHead& head) {
   target_.assign(head.target);
   referer_.clear();
   user_agent_.clear();
-  for (const http::Field& field : head.fields) {
-    if (http::EqualsIgnoreCase(field.name, "Referer")) referer_.assign(field.value);
-    if (http::EqualsIgnoreCase(field.name, "User-Agent")) user_agent_.assign(field.value);
+  if (config_->settings.access_log_enabled && config_->access_format.UsesRequestFields()) {
+    for (const http::Field& field : head.fields) {
+      if (http::EqualsIgnoreCase(field.name, "Referer")) referer_.assign(field.value);
+      if (http::EqualsIgnoreCase(field.name, "User-Agent")) user_agent_.assign(field.value);
+    }
   }
   // "HTTP/x.y" for the access log, without a printf per request.
   protocol_[5] = static_cast<char>('0' + head.version_major % 10);
