@@ -35,9 +35,10 @@ http::ParseLimits LimitsFrom(const Settings& settings) {
   return limits;
 }
 
-void CountBytesSent(evbuffer* /*buffer*/, const evbuffer_cb_info* info, void* counter) {
-  if (info->n_deleted > 0) static_cast<LocalCounter*>(counter)->Add(info->n_deleted);
-}
+// A socket write takes at most this much from the output buffer. libevent's
+// default (16 KB) splits every 16 KB response in two writes.
+constexpr ev_ssize_t kMaxSingleWrite = 1 << 20;
+
 
 }  // namespace
 
@@ -47,16 +48,19 @@ ClientSession::ClientSession(Worker* worker, evutil_socket_t fd, const sockaddr*
       parser_(LimitsFrom(worker->config()->settings)),
       transaction_(this) {
   bev_ = bufferevent_socket_new(worker->base(), fd, BEV_OPT_CLOSE_ON_FREE);
-  // What leaves the output buffer has been written to the client socket.
-  sent_counter_ = evbuffer_add_cb(bufferevent_get_output(bev_), CountBytesSent, &worker->counters().client_bytes);
+  bufferevent_set_max_single_write(bev_, kMaxSingleWrite);
+  // Schedules Flush and counts the bytes sent (metrics).
+  evbuffer_add_cb(bufferevent_get_output(bev_), OnOutputChanged, this);
   evtimer_assign(&head_timer_, worker->base(), OnHeadTimeout, this);
   event_assign(&resume_event_, worker->base(), -1, 0, OnResume, this);
+  event_assign(&flush_event_, worker->base(), -1, 0, OnFlush, this);
 }
 
 ClientSession::~ClientSession() {
   transaction_.Cancel();
   if (head_timer_armed_) evtimer_del(&head_timer_);
   event_del(&resume_event_);
+  event_del(&flush_event_);
   if (bev_ != nullptr) bufferevent_free(bev_);
 }
 
@@ -73,7 +77,9 @@ void ClientSession::Start() {
   bufferevent_setwatermark(bev_, EV_READ, 0, high_water);
   bufferevent_setwatermark(bev_, EV_WRITE, settings.buffer_high_water / 2, 0);
   bufferevent_setcb(bev_, OnRead, OnWrite, OnEvent, this);
-  bufferevent_enable(bev_, EV_READ | EV_WRITE);
+  // Writing is enabled only while the socket cannot take what is queued (see
+  // OnFlush), so the usual response costs no epoll change and no wait.
+  bufferevent_enable(bev_, EV_READ);
   // The first request head must arrive within client_head.
   timeval head = ToTimeval(settings.client_head_timeout);
   evtimer_add(&head_timer_, &head);
@@ -111,15 +117,62 @@ void ClientSession::OnRead(bufferevent*, void* arg) {
 void ClientSession::OnWrite(bufferevent*, void* arg) {
   auto* self = static_cast<ClientSession*>(arg);
   if (self->closed_) return;
-  if (self->closing_) {
-    if (evbuffer_get_length(self->output()) == 0 && !self->lingering_) self->Linger();
+  // Drained: back to writing from OnFlush. Disabling a write event that is no
+  // longer pending costs no system call.
+  if (evbuffer_get_length(self->output()) == 0 && !self->closing_) bufferevent_disable(self->bev_, EV_WRITE);
+  self->HandleWritable();
+}
+
+void ClientSession::HandleWritable() {
+  if (closing_) {
+    if (evbuffer_get_length(output()) == 0 && !lingering_) Linger();
     return;
   }
-  if (self->transaction_.active()) {
-    self->transaction_.OnClientWritable();
+  if (transaction_.active()) {
+    transaction_.OnClientWritable();
     return;
   }
-  self->ProcessInput();
+  ProcessInput();
+}
+
+void ClientSession::OnOutputChanged(evbuffer*, const evbuffer_cb_info* info, void* arg) {
+  auto* self = static_cast<ClientSession*>(arg);
+  // What leaves the output buffer has been written to the client socket.
+  if (info->n_deleted > 0 && !self->detached_) self->worker_->counters().client_bytes.Add(info->n_deleted);
+  // Everything a callback queues (head, then body) goes out in one write
+  // once the callback returns: the flush event runs later in this same loop
+  // iteration, before the loop waits again.
+  if (info->n_added > 0 && !self->flush_scheduled_) {
+    self->flush_scheduled_ = true;
+    event_active(&self->flush_event_, EV_TIMEOUT, 1);
+  }
+}
+
+void ClientSession::OnFlush(evutil_socket_t, short, void* arg) { static_cast<ClientSession*>(arg)->Flush(); }
+
+// Writes the output buffer to the socket now instead of waiting for the loop
+// to report the socket writable: one writev and no epoll_ctl for a response
+// the socket buffer can take, which is nearly every one. What the socket does
+// not take is left to the bufferevent (EV_WRITE), and so are write errors:
+// its own write then reports them through OnEvent.
+void ClientSession::Flush() {
+  flush_scheduled_ = false;
+  if (closed_ || detached_ || lingering_) return;
+  evbuffer* out = output();
+  size_t queued = evbuffer_get_length(out);
+  if (queued == 0) return;
+  if (bufferevent_get_enabled(bev_) & EV_WRITE) return;  // the socket is full; libevent writes when it drains
+  // A socket bufferevent keeps its output's start frozen so that only its
+  // own write callback drains it; it thaws it the same way for its writes.
+  evbuffer_unfreeze(out, /*at_front=*/1);
+  int written = evbuffer_write_atmost(out, bufferevent_getfd(bev_), kMaxSingleWrite);
+  evbuffer_freeze(out, /*at_front=*/1);
+  size_t left = evbuffer_get_length(out);
+  if (written < 0 || left > 0) {
+    bufferevent_enable(bev_, EV_WRITE);
+    return;
+  }
+  HandleWritable();
 }
 
 void ClientSession::OnEvent(bufferevent*, short events, void* arg) {
@@ -251,9 +304,10 @@ void ClientSession::CloseAfterFlush() {
     Linger();
     return;
   }
-  // Called back only when everything is written.
+  // Called back (OnWrite, or OnFlush when one write takes it all) only when
+  // everything is written.
   bufferevent_setwatermark(bev_, EV_WRITE, 0, 0);
-  bufferevent_enable(bev_, EV_WRITE);
+  if (!flush_scheduled_) bufferevent_enable(bev_, EV_WRITE);
 }
 
 // Closing a socket with unread input makes the kernel send a reset, which
@@ -286,11 +340,9 @@ void ClientSession::Abort() { Close(); }
 void ClientSession::DetachClient() {
   client_eof_ = true;
   closing_ = true;
+  detached_ = true;  // the bytes drained below are dropped, not sent
   bufferevent_disable(bev_, EV_READ | EV_WRITE);
   bufferevent_set_timeouts(bev_, nullptr, nullptr);
-  // These bytes are dropped, not sent.
-  if (sent_counter_ != nullptr) evbuffer_remove_cb_entry(output(), sent_counter_);
-  sent_counter_ = nullptr;
   evbuffer_drain(output(), evbuffer_get_length(output()));
   if (head_timer_armed_) {
     evtimer_del(&head_timer_);
@@ -305,6 +357,7 @@ void ClientSession::Close() {
   bufferevent_disable(bev_, EV_READ | EV_WRITE);
   bufferevent_setcb(bev_, nullptr, nullptr, nullptr, nullptr);
   event_del(&resume_event_);
+  event_del(&flush_event_);
   if (head_timer_armed_) {
     evtimer_del(&head_timer_);
     head_timer_armed_ = false;

@@ -73,8 +73,12 @@ class ClientSession : public boost::intrusive::list_base_hook<> {
   static void OnHeadTimeout(evutil_socket_t, short, void* arg);
   static void OnDestroy(evutil_socket_t, short, void* arg);
   static void OnResume(evutil_socket_t, short, void* arg);
+  static void OnFlush(evutil_socket_t, short, void* arg);
+  static void OnOutputChanged(evbuffer* buffer, const evbuffer_cb_info* info, void* arg);
 
   void ProcessInput();
+  void Flush();
+  void HandleWritable();
   void Resume();
   void Linger();
   void DiscardLingeringInput();
@@ -84,12 +88,14 @@ class ClientSession : public boost::intrusive::list_base_hook<> {
 
   Worker* worker_;
   bufferevent* bev_ = nullptr;
-  evbuffer_cb_entry* sent_counter_ = nullptr;  // counts bytes written to the socket (metrics)
   std::string client_ip_;
   http::RequestParser parser_;
   Transaction transaction_;
   event head_timer_;    // request-head deadline, then the lingering-close deadline
   event resume_event_;  // runs the next pipelined request from the loop
+  event flush_event_;   // writes what the current callback queued, once it returns
+  bool flush_scheduled_ = false;
+  bool detached_ = false;
   bool head_timer_armed_ = false;
   bool in_process_input_ = false;
   bool client_eof_ = false;
