@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "common/log.h"
+#include "proxy/socket_write.h"
 #include "proxy/worker.h"
 
 namespace strata {
@@ -34,11 +35,6 @@ http::ParseLimits LimitsFrom(const Settings& settings) {
   limits.max_fields = static_cast<size_t>(settings.max_fields);
   return limits;
 }
-
-// A socket write takes at most this much from the output buffer. libevent's
-// default (16 KB) splits every 16 KB response in two writes.
-constexpr ev_ssize_t kMaxSingleWrite = 1 << 20;
-
 
 }  // namespace
 
@@ -79,6 +75,7 @@ void ClientSession::Start() {
   bufferevent_setcb(bev_, OnRead, OnWrite, OnEvent, this);
   // Writing is enabled only while the socket cannot take what is queued (see
   // OnFlush), so the usual response costs no epoll change and no wait.
+  bufferevent_disable(bev_, EV_WRITE);  // a new bufferevent starts with writing enabled
   bufferevent_enable(bev_, EV_READ);
   // The first request head must arrive within client_head.
   timeval head = ToTimeval(settings.client_head_timeout);
@@ -151,24 +148,15 @@ void ClientSession::OnOutputChanged(evbuffer*, const evbuffer_cb_info* info, voi
 void ClientSession::OnFlush(evutil_socket_t, short, void* arg) { static_cast<ClientSession*>(arg)->Flush(); }
 
 // Writes the output buffer to the socket now instead of waiting for the loop
-// to report the socket writable: one writev and no epoll_ctl for a response
-// the socket buffer can take, which is nearly every one. What the socket does
-// not take is left to the bufferevent (EV_WRITE), and so are write errors:
-// its own write then reports them through OnEvent.
+// to report the socket writable (socket_write.h). What the socket does not
+// take is left to the bufferevent (EV_WRITE), and so are write errors: its
+// own write then reports them through OnEvent.
 void ClientSession::Flush() {
   flush_scheduled_ = false;
   if (closed_ || detached_ || lingering_) return;
-  evbuffer* out = output();
-  size_t queued = evbuffer_get_length(out);
-  if (queued == 0) return;
+  if (evbuffer_get_length(output()) == 0) return;
   if (bufferevent_get_enabled(bev_) & EV_WRITE) return;  // the socket is full; libevent writes when it drains
-  // A socket bufferevent keeps its output's start frozen so that only its
-  // own write callback drains it; it thaws it the same way for its writes.
-  evbuffer_unfreeze(out, /*at_front=*/1);
-  int written = evbuffer_write_atmost(out, bufferevent_getfd(bev_), kMaxSingleWrite);
-  evbuffer_freeze(out, /*at_front=*/1);
-  size_t left = evbuffer_get_length(out);
-  if (written < 0 || left > 0) {
+  if (!WriteSocketNow(bev_)) {
     bufferevent_enable(bev_, EV_WRITE);
     return;
   }

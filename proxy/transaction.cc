@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "proxy/client_session.h"
 #include "proxy/origin_pool.h"
+#include "proxy/socket_write.h"
 #include "proxy/worker.h"
 
 namespace strata {
@@ -310,6 +311,10 @@ void Transaction::SendRequestHead() {
   SetOriginTimeouts(request_body_done_ ? settings().origin_first_byte_timeout : std::chrono::milliseconds(0),
                     settings().transfer_idle_timeout);
   evbuffer_add(bufferevent_get_output(origin_->bev), origin_head_.data(), origin_head_.size());
+  if (request_body_done_ && WriteSocketNow(origin_->bev)) {
+    bufferevent_enable(origin_->bev, EV_READ);
+    return;
+  }
   bufferevent_enable(origin_->bev, EV_READ | EV_WRITE);
   PumpRequestBody();
 }
