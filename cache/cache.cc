@@ -419,41 +419,47 @@ Status Cache::Lookup(const CacheKey& key, ObjectInfo* info) {
 }
 
 Status Cache::Read(const ObjectInfo& info, uint64_t offset, uint64_t length, std::string* out) {
+  uint64_t end = std::min(info.length, offset + length);
+  for (uint64_t pos = offset; pos < end;) {
+    ObjectSlice slice;
+    Status s = ReadSlice(info, pos, end - pos, /*memory_only=*/false, &slice);
+    if (!s.ok()) return s;
+    if (slice.data.empty()) return Status::Corruption("empty fragment inside the object");
+    out->append(slice.data);
+    pos += slice.data.size();
+  }
+  return Status::OK();
+}
+
+Status Cache::ReadSlice(const ObjectInfo& info, uint64_t offset, uint64_t length, bool memory_only, ObjectSlice* out) {
+  *out = ObjectSlice();
   if (offset >= info.length || length == 0) return Status::OK();
   uint64_t end = std::min(info.length, offset + length);
   if (info.fragment_offsets.empty()) {
-    out->append(info.inline_data.substr(offset, end - offset));
+    out->doc = info.first_doc;
+    out->data = info.inline_data.substr(offset, end - offset);
     return Status::OK();
   }
   size_t index = FragmentForOffset(info.fragment_offsets, offset);
-  uint64_t pos = offset;
+  if (index >= info.fragment_offsets.size()) return Status::Corruption("fragment table shorter than the object");
+  CacheKey key = FragmentKey(info.key, info.object_id, static_cast<uint32_t>(index));
+  Stripe& stripe = StripeFor(key);
   std::vector<DirEntry> candidates;
-  while (pos < end) {
-    if (index >= info.fragment_offsets.size()) return Status::Corruption("fragment table shorter than the object");
-    CacheKey key = FragmentKey(info.key, info.object_id, static_cast<uint32_t>(index));
-    Stripe& stripe = StripeFor(key);
-    stripe.Probe(key, /*head=*/false, &candidates);
-    std::string_view data;
+  stripe.Probe(key, /*head=*/false, &candidates);
+  for (const DirEntry& candidate : candidates) {
     RamCache::Bytes doc;
-    for (const DirEntry& candidate : candidates) {
-      DocHeaderFields header;
-      std::string_view meta;
-      if (stripe.ReadDoc(key, candidate, &doc).ok() && ViewVerifiedDoc(doc, &header, &meta, &data).ok() &&
-          header.fragment_index == index) {
-        break;
-      }
-      doc = nullptr;
-    }
-    if (doc == nullptr) return Status::NotFound("fragment " + std::to_string(index) + " is gone");
-    uint64_t fragment_start = info.fragment_offsets[index];
-    uint64_t from = pos - fragment_start;
+    Status read = memory_only ? stripe.ReadDocFromMemory(key, candidate, &doc) : stripe.ReadDoc(key, candidate, &doc);
+    if (read.kind() == Status::Kind::kBusy) return read;
+    DocHeaderFields header;
+    std::string_view meta, data;
+    if (!read.ok() || !ViewVerifiedDoc(doc, &header, &meta, &data).ok() || header.fragment_index != index) continue;
+    uint64_t from = offset - info.fragment_offsets[index];
     if (from >= data.size()) return Status::Corruption("fragment shorter than its table entry");
-    uint64_t n = std::min<uint64_t>(data.size() - from, end - pos);
-    out->append(data.substr(from, n));
-    pos += n;
-    ++index;
+    out->doc = std::move(doc);
+    out->data = data.substr(from, std::min<uint64_t>(data.size() - from, end - offset));
+    return Status::OK();
   }
-  return Status::OK();
+  return Status::NotFound("fragment " + std::to_string(index) + " is gone");
 }
 
 Status Cache::Get(const CacheKey& key, std::string* metadata, std::string* data) {
@@ -537,10 +543,16 @@ void Cache::LookupAsync(const CacheKey& key, Executor* executor, LookupCallback 
 
 void Cache::ReadAsync(std::shared_ptr<ObjectInfo> info, uint64_t offset, uint64_t length, Executor* executor,
                       ReadCallback done) {
+  ObjectSlice slice;
+  Status s = ReadSlice(*info, offset, length, /*memory_only=*/true, &slice);
+  if (s.kind() != Status::Kind::kBusy) {
+    executor->Post([done = std::move(done), s, slice = std::move(slice)]() mutable { done(s, std::move(slice)); });
+    return;
+  }
   io_->Submit([this, info, offset, length, executor, done = std::move(done)]() mutable {
-    std::string bytes;
-    Status s = Read(*info, offset, length, &bytes);
-    executor->Post([done = std::move(done), s, bytes = std::move(bytes)]() mutable { done(s, std::move(bytes)); });
+    ObjectSlice slice;
+    Status s = ReadSlice(*info, offset, length, /*memory_only=*/false, &slice);
+    executor->Post([done = std::move(done), s, slice = std::move(slice)]() mutable { done(s, std::move(slice)); });
   });
 }
 

@@ -87,6 +87,13 @@ struct ObjectInfo {
   std::string_view inline_data;
 };
 
+// Object bytes referenced in place: a view into one Doc (the first Doc of a
+// small object, or one fragment), which `doc` keeps alive.
+struct ObjectSlice {
+  RamCache::Bytes doc;
+  std::string_view data;
+};
+
 struct CacheStats {
   uint64_t objects_written = 0;
   uint64_t writes_aborted = 0;
@@ -198,15 +205,23 @@ class Cache {
   // Appends object bytes [offset, offset+length) to *out (clamped to the
   // object). NotFound if a fragment is gone.
   Status Read(const ObjectInfo& info, uint64_t offset, uint64_t length, std::string* out);
+  // The part of [offset, offset+length) held by the Doc that holds offset.
+  // An empty slice when offset is past the end. memory_only: Busy rather
+  // than read the disk.
+  Status ReadSlice(const ObjectInfo& info, uint64_t offset, uint64_t length, bool memory_only, ObjectSlice* out);
   // Removes every stored version of key. NotFound if there was none.
   Status Remove(const CacheKey& key);
   // Calls fn for each object (first Docs) until it returns false.
   Status Scan(const std::function<bool(const ObjectInfo&)>& fn);
 
   using LookupCallback = std::function<void(Status, std::shared_ptr<ObjectInfo>)>;
-  using ReadCallback = std::function<void(Status, std::string)>;
+  using ReadCallback = std::function<void(Status, ObjectSlice)>;
   using StatusCallback = std::function<void(Status)>;
   void LookupAsync(const CacheKey& key, Executor* executor, LookupCallback done);
+  // The bytes of [offset, offset+length) that lie in one Doc, from offset on
+  // (a fragmented object takes one call per fragment), referenced, never
+  // copied. Memory answers on the caller's executor at once (as LookupAsync);
+  // only a disk read goes through the I/O threads.
   void ReadAsync(std::shared_ptr<ObjectInfo> info, uint64_t offset, uint64_t length, Executor* executor,
                  ReadCallback done);
   // From the moment RemoveAsync returns, lookups of key (on any thread) miss,

@@ -30,8 +30,6 @@ int64_t Now() { return static_cast<int64_t>(time(nullptr)); }
 
 void ReleaseSharedDoc(const void* /*data*/, size_t /*len*/, void* arg) { delete static_cast<RamCache::Bytes*>(arg); }
 
-void ReleaseString(const void* /*data*/, size_t /*len*/, void* arg) { delete static_cast<std::string*>(arg); }
-
 }  // namespace
 
 bool Transaction::CacheEligible(const http::RequestHead& head) const {
@@ -553,13 +551,12 @@ void Transaction::PumpCachedBody() {
     }
     reading_cache_ = true;
     std::shared_ptr<Transaction*> alive = alive_;
-    uint64_t want = std::min<uint64_t>(piece.length, cache_->fragment_bytes());
-    cache_->ReadAsync(hit_, piece.offset, want, executor_, [alive](Status status, std::string bytes) {
+    cache_->ReadAsync(hit_, piece.offset, piece.length, executor_, [alive](Status status, ObjectSlice slice) {
       Transaction* self = *alive;
       if (self == nullptr) return;
       self->reading_cache_ = false;
       BodyPiece& current = self->pieces_.front();
-      if (!status.ok() || bytes.empty() || bytes.size() > current.length) {
+      if (!status.ok() || slice.data.empty() || slice.data.size() > current.length) {
         // The head promised the whole body: the client must see a truncated
         // response, and the broken object goes.
         LOG_WARNING("cache: %s: stored body unreadable at %llu (%s)", self->url_.c_str(),
@@ -570,9 +567,10 @@ void Transaction::PumpCachedBody() {
         session->Abort();
         return;
       }
-      size_t n = bytes.size();
-      auto* heap = new std::string(std::move(bytes));
-      evbuffer_add_reference(self->session_->output(), heap->data(), n, ReleaseString, heap);
+      // The fragment's bytes go to the socket from the cache's own buffer.
+      size_t n = slice.data.size();
+      evbuffer_add_reference(self->session_->output(), slice.data.data(), n, ReleaseSharedDoc,
+                             new RamCache::Bytes(std::move(slice.doc)));
       self->bytes_to_client_ += n;
       current.offset += n;
       current.length -= n;

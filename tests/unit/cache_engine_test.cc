@@ -79,6 +79,53 @@ TEST(CacheEngineTest, LargeObjectIsFragmentedAndRangesRead) {
   EXPECT_EQ(data, body);
 }
 
+TEST(CacheEngineTest, SlicesReferenceOneFragmentInPlace) {
+  TempDir dir;
+  CacheOptions options = Options(dir, 64 << 20);
+  options.ram_cache_bytes = 16 << 20;
+  std::unique_ptr<Cache> cache;
+  ASSERT_TRUE(Cache::Open(options, &cache).ok());
+  CacheKey key = CacheKey::Hash("http://example/sliced");
+  std::string body = Bytes(1000 * 1000 + 3, 5);
+  std::unique_ptr<CacheWriter> writer;
+  ASSERT_TRUE(cache->OpenWrite(key, &writer).ok());
+  ASSERT_TRUE(writer->Write(body).ok());
+  ASSERT_TRUE(writer->Commit("hdrs").ok());
+  ASSERT_TRUE(cache->Flush().ok());
+  ObjectInfo info;
+  ASSERT_TRUE(cache->Lookup(key, &info).ok());
+  ASSERT_GT(info.fragment_offsets.size(), 2u);
+
+  // Not yet read since the flush: memory cannot answer, the disk must.
+  ObjectSlice slice;
+  EXPECT_EQ(cache->ReadSlice(info, 300000, 500000, /*memory_only=*/true, &slice).kind(), Status::Kind::kBusy);
+
+  // One call returns what the fragment holding the offset has, no more, as a
+  // view into the Doc it keeps alive (nothing copied).
+  std::string reassembled;
+  for (uint64_t pos = 0; pos < body.size();) {
+    ASSERT_TRUE(cache->ReadSlice(info, pos, body.size() - pos, /*memory_only=*/false, &slice).ok()) << pos;
+    ASSERT_NE(slice.doc, nullptr);
+    ASSERT_FALSE(slice.data.empty());
+    EXPECT_LE(slice.data.size(), options.fragment_bytes);
+    EXPECT_GE(slice.data.data(), slice.doc->data());
+    EXPECT_LE(slice.data.data() + slice.data.size(), slice.doc->data() + slice.doc->size());
+    reassembled.append(slice.data);
+    pos += slice.data.size();
+  }
+  EXPECT_EQ(reassembled, body);
+
+  // Read a second time, the fragments are admitted to the RAM cache
+  // (second-hit admission): memory answers from then on.
+  std::string again;
+  ASSERT_TRUE(cache->Read(info, 0, body.size(), &again).ok());
+  EXPECT_EQ(again, body);
+  ASSERT_TRUE(cache->ReadSlice(info, 300000, 500000, /*memory_only=*/true, &slice).ok());
+  EXPECT_EQ(slice.data, body.substr(300000, slice.data.size()));
+  ASSERT_TRUE(cache->ReadSlice(info, body.size(), 10, /*memory_only=*/true, &slice).ok());
+  EXPECT_TRUE(slice.data.empty());
+}
+
 TEST(CacheEngineTest, ObjectInvisibleUntilCommitAndAbortLeavesNothing) {
   TempDir dir;
   std::unique_ptr<Cache> cache;
