@@ -242,19 +242,13 @@ void AppendClientResponseHead(const ResponseHead& response, const ClientResponse
   out->append("\r\n");
 }
 
-void AppendCachedResponseHead(const std::vector<StoredField>& fields, const CachedResponseParams& params,
-                              std::string* out) {
-  out->append("HTTP/1.1 ");
-  AppendDecimal(out, params.status);
-  out->push_back(' ');
-  out->append(params.reason.empty() ? ReasonPhrase(params.status) : params.reason);
-  out->append("\r\n");
-  for (const StoredField& field : fields) {
+void AppendCachedFields(std::span<const Field> fields, bool accept_ranges, bool not_modified, std::string* out) {
+  for (const Field& field : fields) {
     std::string_view name = field.name;
     if (EqualsIgnoreCase(name, "age") || IsFramingField(name) || IsHopByHopField(name)) continue;
-    if (params.accept_ranges && EqualsIgnoreCase(name, "accept-ranges")) continue;
+    if (accept_ranges && EqualsIgnoreCase(name, "accept-ranges")) continue;
     if (IsTargetedCacheControl(name)) continue;  // obeyed by this cache, not forwarded (RFC 9213)
-    if (params.not_modified) {
+    if (not_modified) {
       // RFC 9110 §15.4.5: a 304 carries what a 200 would have among these.
       static constexpr std::string_view kNotModifiedFields[] = {
           "cache-control", "content-location", "date", "etag", "expires", "vary", "last-modified"};
@@ -263,6 +257,19 @@ void AppendCachedResponseHead(const std::vector<StoredField>& fields, const Cach
       if (!keep) continue;
     }
     AppendField(out, name, field.value);
+  }
+}
+
+void AppendCachedResponseHead(std::span<const Field> fields, const CachedResponseParams& params, std::string* out) {
+  out->append("HTTP/1.1 ");
+  AppendDecimal(out, params.status);
+  out->push_back(' ');
+  out->append(params.reason.empty() ? ReasonPhrase(params.status) : params.reason);
+  out->append("\r\n");
+  if (params.rendered_fields != nullptr) {
+    out->append(*params.rendered_fields);
+  } else {
+    AppendCachedFields(fields, params.accept_ranges, params.not_modified, out);
   }
   out->append("Age: ");
   AppendDecimal(out, static_cast<uint64_t>(params.age < 0 ? 0 : params.age));

@@ -91,9 +91,16 @@ struct CachedResponseParams {
   bool not_modified = false;   // 304: only the fields RFC 9110 §15.4.5 lists
   bool chunked = false;        // length unknown (a collapsed follower): chunked framing
   bool accept_ranges = false;  // "Accept-Ranges: bytes": ranges are served from the cache
+  // The fields already rendered by AppendCachedFields with the same
+  // accept_ranges and not_modified (rendered once per stored object, not per
+  // hit); null: rendered here from `fields`.
+  const std::string* rendered_fields = nullptr;
 };
-void AppendCachedResponseHead(const std::vector<StoredField>& fields, const CachedResponseParams& params,
-                              std::string* out);
+void AppendCachedResponseHead(std::span<const Field> fields, const CachedResponseParams& params, std::string* out);
+
+// The stored fields a cached response carries (framing, Age, hop-by-hop and
+// targeted cache directives removed; a 304 keeps only RFC 9110 §15.4.5's).
+void AppendCachedFields(std::span<const Field> fields, bool accept_ranges, bool not_modified, std::string* out);
 
 // An interim (1xx) response passed on to the client unchanged but for
 // hop-by-hop fields.

@@ -30,6 +30,7 @@
 #include "cache/cache.h"
 #include "proxy/cache_policy.h"
 #include "proxy/config.h"
+#include "proxy/decoded_response.h"
 #include "proxy/http_parser.h"
 #include "proxy/http_writer.h"
 #include "proxy/remap.h"
@@ -203,7 +204,7 @@ class Transaction {
   bool only_if_cached_ = false;
   CacheKey lookup_key_;
   std::shared_ptr<ObjectInfo> hit_;
-  StoredResponse stored_;
+  std::shared_ptr<const DecodedResponse> stored_;
   http::Evaluation evaluation_;
   std::vector<std::string> known_variants_;  // from a variants index, newest first
   std::vector<std::string> known_vary_;

@@ -120,16 +120,17 @@ void Transaction::OnLookupDone(const Status& status, std::shared_ptr<ObjectInfo>
     CacheMiss(looked_up_variants_ ? http::Fwd::kVaryMiss : http::Fwd::kUriMiss);
     return;
   }
-  StoredResponse stored;
+  std::shared_ptr<const DecodedResponse> decoded;
   // The stored URL is compared on every hit: even a 128-bit key collision
   // is a miss, never someone else's object.
-  if (!DecodeStoredResponse(info->metadata, &stored).ok() || stored.url != url_) {
+  if (!session_->worker()->decoded_responses().Get(*info, &decoded).ok() || decoded->response.url != url_) {
     CacheMiss(http::Fwd::kUriMiss);
     return;
   }
   // A purge by prefix (admin API) hides what was stored before it; the
   // response stored next is newer and hits. A variants index carries no
   // time: its alternates are checked when they are looked up.
+  const StoredResponse& stored = decoded->response;
   const PurgeList* purges = session_->worker()->purges();
   if (stored.kind == StoredResponse::Kind::kResponse && purges != nullptr &&
       purges->Purged(stored.url, stored.response_time)) {
@@ -159,11 +160,9 @@ void Transaction::OnLookupDone(const Status& status, std::shared_ptr<ObjectInfo>
     CacheMiss(http::Fwd::kVaryMiss);
     return;
   }
-  stored_ = std::move(stored);
+  stored_ = std::move(decoded);
   hit_ = std::move(info);
-  std::vector<http::Field> views = http::FieldViews(stored_.fields);
-  http::StoredInfo stored_info{stored_.status, views, stored_.request_time, stored_.response_time};
-  evaluation_ = http::EvaluateStored(RequestInfoForPolicy(), stored_info, Now(), options);
+  evaluation_ = http::EvaluateStored(RequestInfoForPolicy(), stored_->info(), Now(), options);
   switch (evaluation_.usability) {
     case http::Usability::kStaleMayServeWhileRevalidate:
       // RFC 5861 §3: serve the stale response now, revalidate behind it.
@@ -221,7 +220,7 @@ void Transaction::Revalidate() {
   revalidating_ = true;
   fwd_ = evaluation_.forced_by_request ? http::Fwd::kRequest : http::Fwd::kStale;
   std::vector<http::StoredField> validators;
-  http::AddValidators(http::FieldViews(stored_.fields), &validators);
+  http::AddValidators(stored_->views, &validators);
   validators_.clear();
   for (const http::StoredField& field : validators) {
     validators_.append(field.name).append(": ").append(field.value).append("\r\n");
@@ -231,8 +230,7 @@ void Transaction::Revalidate() {
 }
 
 bool Transaction::Matches304(const http::ResponseHead& head) const {
-  std::vector<http::Field> views = http::FieldViews(stored_.fields);
-  http::StoredInfo stored_info{stored_.status, views, stored_.request_time, stored_.response_time};
+  http::StoredInfo stored_info = stored_->info();
   return !http::SelectStoredFor304(head.fields, std::span<const http::StoredInfo>(&stored_info, 1)).empty();
 }
 
@@ -256,10 +254,12 @@ bool Transaction::OnOriginResponseForCache(const http::ResponseHead& head) {
     if (head.status == 304) {
       // RFC 9111 §4.3.4: the stored response is refreshed from the 304 and
       // served; its body is not rewritten.
-      stored_.fields = http::MergeHeadersFrom304(http::FieldViews(stored_.fields), head.fields, now);
-      stored_.request_time = request_time_;
-      stored_.response_time = now;
-      cache_->UpdateMetadata(*hit_, EncodeStoredResponse(stored_), Stripe::WaitMode::kFail);
+      StoredResponse refreshed = stored_->response;
+      refreshed.fields = http::MergeHeadersFrom304(stored_->views, head.fields, now);
+      refreshed.request_time = request_time_;
+      refreshed.response_time = now;
+      cache_->UpdateMetadata(*hit_, EncodeStoredResponse(refreshed), Stripe::WaitMode::kFail);
+      stored_ = MakeDecodedResponse(std::move(refreshed));
       takeover_status_ = http::CacheStatus();
       takeover_status_.fwd = fwd_;
       takeover_status_.fwd_status = 304;
@@ -279,9 +279,7 @@ bool Transaction::OnOriginResponseForCache(const http::ResponseHead& head) {
 
 bool Transaction::ServeStaleOnError(int origin_status) {
   if (hit_ == nullptr || (origin_status != 0 && !http::IsStaleIfErrorStatus(origin_status))) return false;
-  std::vector<http::Field> views = http::FieldViews(stored_.fields);
-  http::StoredInfo stored_info{stored_.status, views, stored_.request_time, stored_.response_time};
-  if (!http::MayServeStaleOnError(RequestInfoForPolicy(), stored_info, Now(), PolicyOptionsFromSettings())) {
+  if (!http::MayServeStaleOnError(RequestInfoForPolicy(), stored_->info(), Now(), PolicyOptionsFromSettings())) {
     return false;
   }
   takeover_status_ = http::CacheStatus();
@@ -433,8 +431,8 @@ void Transaction::ServeStored(http::CacheStatus status, const char* result, int6
   phase_ = Phase::kServingFromCache;
   cache_result_ = result;
   int64_t now = Now();
-  std::vector<http::Field> views = http::FieldViews(stored_.fields);
-  http::StoredInfo stored_info{stored_.status, views, stored_.request_time, stored_.response_time};
+  const StoredResponse& stored = stored_->response;
+  http::StoredInfo stored_info = stored_->info();
   int64_t age = known_age >= 0 ? known_age : http::CurrentAge(stored_info, now);
   if (!status.ttl.has_value() && status.hit) {
     status.ttl = http::FreshnessLifetime(stored_info, PolicyOptionsFromSettings()).lifetime - age;
@@ -448,7 +446,7 @@ void Transaction::ServeStored(http::CacheStatus status, const char* result, int6
   uint64_t length = hit_->length;
   http::RangeDecision range;
   range.kind = http::RangeDecision::Kind::kFull;
-  if (!not_modified && method_ == "GET" && stored_.status == 200) {
+  if (!not_modified && method_ == "GET" && stored.status == 200) {
     std::string_view range_value;
     int range_fields = 0;
     bool if_range_ok = true;
@@ -464,46 +462,59 @@ void Transaction::ServeStored(http::CacheStatus status, const char* result, int6
   }
 
   http::CachedResponseParams params;
-  params.status = not_modified ? 304 : stored_.status;
-  params.reason = not_modified ? std::string_view() : std::string_view(stored_.reason);
+  params.status = not_modified ? 304 : stored.status;
+  params.reason = not_modified ? std::string_view() : std::string_view(stored.reason);
   params.content_length = length;
-  params.send_content_length = http::StatusHasBody(stored_.status);
+  params.send_content_length = http::StatusHasBody(stored.status);
   params.age = age;
   params.close = close_client_;
   params.client_is_http10 = client_http10_;
   params.via_name = settings().via_name;
   params.cache_status = cache_status_;
   params.not_modified = not_modified;
-  params.accept_ranges = stored_.status == 200;
-  std::vector<http::StoredField> fields = stored_.fields;
+  params.accept_ranges = stored.status == 200;
+  // A full response uses the fields as rendered once for the stored object;
+  // a range answer edits a copy of them.
+  std::vector<http::Field> fields;
+  std::string range_field_value;
   pieces_.clear();
-  bool body = !is_head_ && !not_modified && http::StatusHasBody(stored_.status);
+  bool body = !is_head_ && !not_modified && http::StatusHasBody(stored.status);
   switch (range.kind) {
     case http::RangeDecision::Kind::kFull:
+      if (not_modified) {
+        fields.assign(stored_->views.begin(), stored_->views.end());
+      } else {
+        params.rendered_fields = &stored_->full_head_fields;
+      }
       if (body && length > 0) pieces_.push_back({std::string(), 0, length});
       break;
     case http::RangeDecision::Kind::kUnsatisfiable:
       params.status = 416;
       params.reason = std::string_view();
       params.content_length = 0;
-      fields.push_back({"Content-Range", http::UnsatisfiedContentRange(length)});
+      fields.assign(stored_->views.begin(), stored_->views.end());
+      range_field_value = http::UnsatisfiedContentRange(length);
+      fields.push_back({"Content-Range", range_field_value});
       break;
     case http::RangeDecision::Kind::kPartial:
       params.status = 206;
       params.reason = std::string_view();
       if (range.ranges.size() == 1) {
         const http::ByteRange& r = range.ranges[0];
-        fields.push_back({"Content-Range", http::ContentRangeValue(r, length)});
+        fields.assign(stored_->views.begin(), stored_->views.end());
+        range_field_value = http::ContentRangeValue(r, length);
+        fields.push_back({"Content-Range", range_field_value});
         params.content_length = r.length();
         if (body) pieces_.push_back({std::string(), r.first, r.length()});
       } else {
-        const std::string* type = stored_.Find("content-type");
+        const std::string* type = stored.Find("content-type");
         http::MultipartPlan plan =
             http::PlanMultipart(range.ranges, length, type != nullptr ? *type : "", http::MakeBoundary());
         // The parts carry the representation's type; the response's is multipart.
-        std::erase_if(fields,
-                      [](const http::StoredField& f) { return http::EqualsIgnoreCase(f.name, "content-type"); });
-        fields.push_back({"Content-Type", plan.content_type});
+        fields.assign(stored_->views.begin(), stored_->views.end());
+        std::erase_if(fields, [](const http::Field& f) { return http::EqualsIgnoreCase(f.name, "content-type"); });
+        range_field_value = plan.content_type;
+        fields.push_back({"Content-Type", range_field_value});
         params.content_length = plan.content_length;
         if (body) {
           for (const http::MultipartPlan::Part& part : plan.parts) {
@@ -520,7 +531,7 @@ void Transaction::ServeStored(http::CacheStatus status, const char* result, int6
   WriteToClient(scratch_);
   status_ = params.status;
   response_started_ = true;
-  if (const std::string* type = stored_.Find("content-type")) content_type_ = *type;
+  if (const std::string* type = stored.Find("content-type")) content_type_ = *type;
   PumpCachedBody();
 }
 

@@ -83,7 +83,8 @@ bool Transaction::StartFollowedResponse() {
       !DecodeStoredResponse(std::string_view(follow_head_).substr(kAnnouncementHeader, meta_length), &response).ok()) {
     return false;
   }
-  stored_ = std::move(response);
+  stored_ = MakeDecodedResponse(std::move(response));
+  const StoredResponse& stored = stored_->response;
   http::CacheStatus status;
   status.fwd = http::Fwd::kUriMiss;
   status.collapsed = true;
@@ -92,21 +93,21 @@ bool Transaction::StartFollowedResponse() {
   follow_chunked_ = content_length == kUnknownLength && !client_http10_;
   if (content_length == kUnknownLength && client_http10_) close_client_ = true;
   http::CachedResponseParams params;
-  params.status = stored_.status;
-  params.reason = stored_.reason;
+  params.status = stored.status;
+  params.reason = stored.reason;
   params.content_length = content_length;
-  params.send_content_length = content_length != kUnknownLength && http::StatusHasBody(stored_.status);
+  params.send_content_length = content_length != kUnknownLength && http::StatusHasBody(stored.status);
   params.chunked = follow_chunked_;
   params.close = close_client_;
   params.client_is_http10 = client_http10_;
   params.via_name = settings().via_name;
   params.cache_status = cache_status_;
   scratch_.clear();
-  http::AppendCachedResponseHead(stored_.fields, params, &scratch_);
+  http::AppendCachedResponseHead(stored_->views, params, &scratch_);
   WriteToClient(scratch_);
-  status_ = stored_.status;
+  status_ = stored.status;
   response_started_ = true;
-  if (const std::string* type = stored_.Find("content-type")) content_type_ = *type;
+  if (const std::string* type = stored.Find("content-type")) content_type_ = *type;
   follow_started_ = true;
   return true;
 }

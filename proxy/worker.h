@@ -32,6 +32,7 @@
 #include "proxy/access_log.h"
 #include "proxy/client_session.h"
 #include "proxy/config.h"
+#include "proxy/decoded_response.h"
 #include "proxy/loop_executor.h"
 #include "proxy/metrics.h"
 #include "proxy/origin_pool.h"
@@ -74,6 +75,8 @@ class Worker {
   // This thread's metrics; only this worker's thread writes them.
   WorkerCounters& counters() { return *counters_; }
   const PurgeList* purges() const { return purges_; }
+  // Stored responses decoded once for every hit on the same stored bytes.
+  DecodedResponseCache& decoded_responses() { return decoded_responses_; }
   bool draining() const { return draining_; }
   int index() const { return index_; }
 
@@ -110,6 +113,7 @@ class Worker {
   Cache* cache_;
   WorkerCounters* counters_;
   const PurgeList* purges_;
+  DecodedResponseCache decoded_responses_;
   std::unique_ptr<LoopExecutor> executor_;
   std::vector<evconnlistener*> listeners_;
   event* shutdown_event_ = nullptr;
