@@ -206,7 +206,9 @@ Freshness FreshnessLifetime(const ResponseInfo& response, const PolicyOptions& o
   return {std::clamp<int64_t>(static_cast<int64_t>(lifetime), 0, options.heuristic_max), true};
 }
 
-int64_t CurrentAge(const ResponseInfo& stored, int64_t now) {
+namespace {
+
+int64_t CorrectedInitialAge(const ResponseInfo& stored) {
   int64_t date_value = stored.response_time;
   DateField(stored.fields, "date", &date_value);
   int64_t age_value = 0;
@@ -214,9 +216,25 @@ int64_t CurrentAge(const ResponseInfo& stored, int64_t now) {
   int64_t apparent_age = std::max<int64_t>(0, stored.response_time - date_value);
   int64_t response_delay = std::max<int64_t>(0, stored.response_time - stored.request_time);
   int64_t corrected_age_value = age_value + response_delay;
-  int64_t corrected_initial_age = std::max(apparent_age, corrected_age_value);
+  return std::max(apparent_age, corrected_age_value);
+}
+
+int64_t AgeAt(int64_t corrected_initial_age, const ResponseInfo& stored, int64_t now) {
   int64_t resident_time = std::max<int64_t>(0, now - stored.response_time);
   return Saturate(corrected_initial_age + resident_time);
+}
+
+}  // namespace
+
+int64_t CurrentAge(const ResponseInfo& stored, int64_t now) { return AgeAt(CorrectedInitialAge(stored), stored, now); }
+
+StoredFacts ComputeStoredFacts(const StoredInfo& stored, const PolicyOptions& options) {
+  StoredFacts facts;
+  bool targeted = false;
+  facts.cc = ResponseCc(stored.fields, options, &targeted);
+  facts.lifetime = FreshnessLifetime(stored, options).lifetime;
+  facts.corrected_initial_age = CorrectedInitialAge(stored);
+  return facts;
 }
 
 // ---------------------------------------------------------------- reuse
@@ -254,12 +272,16 @@ bool ForbidsStale(const CacheControl& cc) { return cc.must_revalidate || cc.prox
 
 Evaluation EvaluateStored(const RequestInfo& request, const StoredInfo& stored, int64_t now,
                           const PolicyOptions& options) {
+  return EvaluateStored(request, stored, ComputeStoredFacts(stored, options), now, options);
+}
+
+Evaluation EvaluateStored(const RequestInfo& request, const StoredInfo& stored, const StoredFacts& facts, int64_t now,
+                          const PolicyOptions& options) {
   Evaluation e;
-  bool targeted = false;
-  CacheControl cc = ResponseCc(stored.fields, options, &targeted);
+  const CacheControl& cc = facts.cc;
   CacheControl req = ParseCacheControl(request.fields);
-  e.current_age = CurrentAge(stored, now);
-  e.lifetime = FreshnessLifetime(stored, options).lifetime;
+  e.current_age = AgeAt(facts.corrected_initial_age, stored, now);
+  e.lifetime = facts.lifetime;
   e.ttl = e.lifetime - e.current_age;
   e.only_if_cached = req.only_if_cached;
   bool fresh = e.lifetime > e.current_age;

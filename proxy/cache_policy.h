@@ -66,6 +66,8 @@ struct PolicyOptions {
   bool normalize_accept_encoding = true;   // Vary: Accept-Encoding key (see below)
   bool ignore_client_no_cache = false;     // operator override of request no-cache/Pragma
   bool immutable_ignores_client_no_cache = false;
+
+  bool operator==(const PolicyOptions&) const = default;
 };
 
 struct RequestInfo {
@@ -161,8 +163,21 @@ struct Evaluation {
   bool only_if_cached = false;     // request only-if-cached: never forward; 504 if unusable
 };
 
+// What reuse decisions derive from a stored response alone (its fields and
+// times, under `options`): computed once per stored response, so the many
+// requests it answers do not each parse its fields again.
+struct StoredFacts {
+  CacheControl cc;                    // the effective response directives
+  int64_t lifetime = 0;               // FreshnessLifetime
+  int64_t corrected_initial_age = 0;  // §4.2.3, CurrentAge without the resident time
+};
+StoredFacts ComputeStoredFacts(const StoredInfo& stored, const PolicyOptions& options);
+
 // `stored` must already match the request (URI, method, Vary).
 Evaluation EvaluateStored(const RequestInfo& request, const StoredInfo& stored, int64_t now,
+                          const PolicyOptions& options);
+// The same, with `facts` = ComputeStoredFacts(stored, options).
+Evaluation EvaluateStored(const RequestInfo& request, const StoredInfo& stored, const StoredFacts& facts, int64_t now,
                           const PolicyOptions& options);
 
 // RFC 5861 §4: may `stored` be served stale after an error (5xx from the

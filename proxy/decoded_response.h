@@ -1,6 +1,7 @@
 // DecodedResponse: a stored response decoded once and shared by every hit on
 // the same stored bytes, with what each hit would otherwise rebuild (field
-// views, the stored fields rendered for a full response head).
+// views, the freshness facts, the stored fields rendered for a full response
+// head).
 //
 // DecodedResponseCache: per worker, a small direct-mapped table from a cached
 // object's first Doc to its decoded response. The Doc's identity is the key
@@ -29,21 +30,24 @@ struct DecodedResponse {
   // response.fields as a full (200, not 304, no Range) cached response head
   // carries them: see http::AppendCachedFields.
   std::string full_head_fields;
+  // Computed under these options (a reload may change them).
+  http::PolicyOptions options;
+  http::StoredFacts facts;
 
   http::StoredInfo info() const {
     return http::StoredInfo{response.status, views, response.request_time, response.response_time};
   }
 };
 
-std::shared_ptr<const DecodedResponse> MakeDecodedResponse(StoredResponse response);
+std::shared_ptr<const DecodedResponse> MakeDecodedResponse(StoredResponse response, const http::PolicyOptions& options);
 
 class DecodedResponseCache {
  public:
   explicit DecodedResponseCache(size_t slots = 4096);
 
-  // The decoding of info's stored response, decoded now if it was not found.
-  // Corruption when the stored bytes do not decode.
-  Status Get(const ObjectInfo& info, std::shared_ptr<const DecodedResponse>* out);
+  // The decoding of info's stored response under `options`, decoded now if
+  // it was not found. Corruption when the stored bytes do not decode.
+  Status Get(const ObjectInfo& info, const http::PolicyOptions& options, std::shared_ptr<const DecodedResponse>* out);
 
  private:
   struct Slot {

@@ -123,7 +123,8 @@ void Transaction::OnLookupDone(const Status& status, std::shared_ptr<ObjectInfo>
   std::shared_ptr<const DecodedResponse> decoded;
   // The stored URL is compared on every hit: even a 128-bit key collision
   // is a miss, never someone else's object.
-  if (!session_->worker()->decoded_responses().Get(*info, &decoded).ok() || decoded->response.url != url_) {
+  http::PolicyOptions options = PolicyOptionsFromSettings();
+  if (!session_->worker()->decoded_responses().Get(*info, options, &decoded).ok() || decoded->response.url != url_) {
     CacheMiss(http::Fwd::kUriMiss);
     return;
   }
@@ -137,7 +138,6 @@ void Transaction::OnLookupDone(const Status& status, std::shared_ptr<ObjectInfo>
     CacheMiss(http::Fwd::kUriMiss);
     return;
   }
-  http::PolicyOptions options = PolicyOptionsFromSettings();
   if (stored.kind == StoredResponse::Kind::kVariants) {
     if (looked_up_variants_) {
       CacheMiss(http::Fwd::kUriMiss);
@@ -162,7 +162,7 @@ void Transaction::OnLookupDone(const Status& status, std::shared_ptr<ObjectInfo>
   }
   stored_ = std::move(decoded);
   hit_ = std::move(info);
-  evaluation_ = http::EvaluateStored(RequestInfoForPolicy(), stored_->info(), Now(), options);
+  evaluation_ = http::EvaluateStored(RequestInfoForPolicy(), stored_->info(), stored_->facts, Now(), options);
   switch (evaluation_.usability) {
     case http::Usability::kStaleMayServeWhileRevalidate:
       // RFC 5861 §3: serve the stale response now, revalidate behind it.
@@ -259,7 +259,7 @@ bool Transaction::OnOriginResponseForCache(const http::ResponseHead& head) {
       refreshed.request_time = request_time_;
       refreshed.response_time = now;
       cache_->UpdateMetadata(*hit_, EncodeStoredResponse(refreshed), Stripe::WaitMode::kFail);
-      stored_ = MakeDecodedResponse(std::move(refreshed));
+      stored_ = MakeDecodedResponse(std::move(refreshed), PolicyOptionsFromSettings());
       takeover_status_ = http::CacheStatus();
       takeover_status_.fwd = fwd_;
       takeover_status_.fwd_status = 304;

@@ -83,7 +83,7 @@ bool Transaction::StartFollowedResponse() {
       !DecodeStoredResponse(std::string_view(follow_head_).substr(kAnnouncementHeader, meta_length), &response).ok()) {
     return false;
   }
-  stored_ = MakeDecodedResponse(std::move(response));
+  stored_ = MakeDecodedResponse(std::move(response), PolicyOptionsFromSettings());
   const StoredResponse& stored = stored_->response;
   http::CacheStatus status;
   status.fwd = http::Fwd::kUriMiss;

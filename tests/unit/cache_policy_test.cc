@@ -500,4 +500,46 @@ TEST(CachePolicy, Rfc9211_CacheStatus) {
 }
 
 }  // namespace
+// Facts computed once per stored response give every request the answer
+// that parsing the stored fields again would give.
+TEST(CachePolicy, StoredFactsGiveTheSameEvaluation) {
+  const Msg stored_msgs[] = {
+      {{"Cache-Control", "max-age=60"}, {"Date", D(kT - 10)}},
+      {{"Cache-Control", "s-maxage=5, max-age=600"}, {"Age", "3"}},
+      {{"Expires", D(kT + 100)}, {"Date", D(kT)}},
+      {{"Expires", "0"}},
+      {{"Last-Modified", D(kT - 100000)}, {"Date", D(kT)}},
+      {{"Cache-Control", "no-cache"}},
+      {{"Cache-Control", "max-age=10, stale-while-revalidate=30"}},
+      {{"Cache-Control", "max-age=10, must-revalidate"}},
+      {{"Strata-Cache-Control", "max-age=900"}, {"Cache-Control", "max-age=1"}},
+      {{"Cache-Control", "max-age=60, immutable"}},
+  };
+  const Msg requests[] = {{},
+                          {{"Cache-Control", "max-age=0"}},
+                          {{"Cache-Control", "max-stale=100"}},
+                          {{"Pragma", "no-cache"}},
+                          {{"Cache-Control", "min-fresh=20"}}};
+  PolicyOptions plain;
+  plain.use_targeted_cache_control = false;
+  for (const PolicyOptions& options : {kOpts, plain}) {
+    for (const Msg& stored : stored_msgs) {
+      ResponseInfo info{200, stored.views, kT - 2, kT};
+      StoredFacts facts = ComputeStoredFacts(info, options);
+      for (const Msg& request : requests) {
+        for (int64_t now : {kT, kT + 7, kT + 45, kT + 200000}) {
+          Evaluation a = EvaluateStored(Req(request), info, now, options);
+          Evaluation b = EvaluateStored(Req(request), info, facts, now, options);
+          EXPECT_EQ(a.usability, b.usability);
+          EXPECT_EQ(a.current_age, b.current_age);
+          EXPECT_EQ(a.lifetime, b.lifetime);
+          EXPECT_EQ(a.ttl, b.ttl);
+          EXPECT_EQ(a.forced_by_request, b.forced_by_request);
+          EXPECT_EQ(a.current_age, CurrentAge(info, now));
+        }
+      }
+    }
+  }
+}
+
 }  // namespace strata::http
