@@ -14,7 +14,8 @@ import subprocess
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # bench/peers
-SIZES = {"1k": 1024, "16k": 16384, "256k": 262144, "1m": 1048576, "16m": 16777216}
+SIZES = {"1k": 1024, "16k": 16384, "64k": 65536, "256k": 262144, "1m": 1048576,
+         "16m": 16777216}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 LOG = None
@@ -211,6 +212,34 @@ class Origin:
 
     def requests(self):
         return self.counters()[1]
+
+    def reval_statuses(self):
+        """{status: count} of every /reval request the origin has answered so far (its
+        reval.log has one line per request: the status alone)."""
+        out = {}
+        try:
+            with open(os.path.join(self.run_dir, "reval.log")) as f:
+                for line in f:
+                    st = line.strip()
+                    if st:
+                        out[st] = out.get(st, 0) + 1
+        except FileNotFoundError:
+            pass
+        return out
+
+    def reval_settled(self, quiet=0.3, limit=5.0):
+        """reval_statuses() once no new /reval request has come for `quiet` seconds (a
+        proxy may revalidate in the background after answering, e.g. Varnish in grace), or
+        after `limit` seconds."""
+        deadline = time.monotonic() + limit
+        last = self.reval_statuses()
+        while time.monotonic() < deadline:
+            time.sleep(quiet)
+            cur = self.reval_statuses()
+            if cur == last:
+                break
+            last = cur
+        return last
 
     def pids(self):
         return proc_tree(self.pid)[0] if self.pid else []
