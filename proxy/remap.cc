@@ -76,27 +76,38 @@ bool PathPrefixMatches(std::string_view prefix, std::string_view path) {
 
 // TO's path followed by what the request had after FROM's prefix, with
 // exactly one '/' at the seam.
-std::string JoinPath(std::string_view to_path, std::string_view rest) {
-  std::string out(to_path);
-  if (rest.empty()) return out;
-  const bool slash_to = out.ends_with('/');
+// Appends TO's path joined with the rest of the request path to *out.
+void AppendJoinedPath(std::string_view to_path, std::string_view rest, std::string* out) {
+  out->append(to_path);
+  if (rest.empty()) return;
+  const bool slash_to = to_path.ends_with('/');
   const bool slash_rest = rest.front() == '/';
   if (slash_to && slash_rest) {
     rest.remove_prefix(1);
   } else if (!slash_to && !slash_rest && rest.front() != '?') {
-    out += '/';
+    out->push_back('/');
   }
-  out += rest;
+  out->append(rest);
+}
+
+std::string JoinPath(std::string_view to_path, std::string_view rest) {
+  std::string out;
+  AppendJoinedPath(to_path, rest, &out);
   return out;
 }
 
-// "host" or "host:port" when the port is not the scheme's default.
-std::string Authority(std::string_view scheme, std::string_view host, uint16_t port) {
-  std::string out(host);
+// Appends "host", or "host:port" when the port is not the scheme's default.
+void AppendAuthority(std::string_view scheme, std::string_view host, uint16_t port, std::string* out) {
+  out->append(host);
   if (port != DefaultPort(scheme)) {
-    out += ':';
-    out += std::to_string(port);
+    out->push_back(':');
+    out->append(std::to_string(port));
   }
+}
+
+std::string Authority(std::string_view scheme, std::string_view host, uint16_t port) {
+  std::string out;
+  AppendAuthority(scheme, host, port, &out);
   return out;
 }
 
@@ -330,22 +341,28 @@ const RemapTable::Rule* RemapTable::Match(const std::vector<size_t>& tier, std::
 }
 
 void RemapTable::Build(const Rule& rule, std::string_view to_host, std::string_view path, RemapResult* out) const {
-  *out = RemapResult();
-  const std::string joined = JoinPath(rule.to.path, path.substr(rule.from.path.size()));
-  const std::string authority = Authority(rule.to.scheme, to_host, rule.to.port);
-  if (rule.directive == Directive::kRedirect || rule.directive == Directive::kRedirectTemporary) {
+  // Written into out's strings (not fresh ones): a connection's requests
+  // reuse their capacity.
+  out->origin_path.clear();
+  AppendJoinedPath(rule.to.path, path.substr(rule.from.path.size()), &out->origin_path);
+  out->origin_host_header.clear();
+  AppendAuthority(rule.to.scheme, to_host, rule.to.port, &out->origin_host_header);
+  const bool redirect = rule.directive == Directive::kRedirect || rule.directive == Directive::kRedirectTemporary;
+  std::string& url = redirect ? out->location : out->origin_url;
+  url.assign(rule.to.scheme).append("://").append(out->origin_host_header).append(out->origin_path);
+  if (redirect) {
     out->kind =
         rule.directive == Directive::kRedirect ? RemapResult::Kind::kRedirect : RemapResult::Kind::kRedirectTemporary;
-    out->location = rule.to.scheme + "://" + authority + joined;
+    out->origin_url.clear();
     return;
   }
   out->kind = RemapResult::Kind::kMap;
+  out->location.clear();
   std::string_view host = to_host;
   if (host.starts_with('[')) host = host.substr(1, host.size() - 2);
-  out->origin = OriginTarget{rule.to.scheme, std::string(host), rule.to.port};
-  out->origin_path = joined;
-  out->origin_host_header = authority;
-  out->origin_url = rule.to.scheme + "://" + authority + joined;
+  out->origin.scheme.assign(rule.to.scheme);
+  out->origin.host.assign(host);
+  out->origin.port = rule.to.port;
 }
 
 bool RemapTable::Map(std::string_view scheme, std::string_view host_header, std::string_view path,
