@@ -227,6 +227,7 @@ class Directory {
 
   mutable std::mutex mu_;
   uint32_t sweep_cursor_ = 0;    // guarded by mu_: next segment to sweep
+  uint64_t sweep_credit_ = 0;    // guarded by mu_: segments × blocks of advance not yet swept for
   uint64_t position_epoch_ = 1;  // guarded by mu_: bumped on every cursor move
 
   // The write cursor: written under mu_ inside pos_seq_'s odd window, read

@@ -45,9 +45,12 @@ uint64_t Directory::SweepSegmentLocked(uint32_t s) {
 
 // Moves clean_end forward (publishing it before any sweep, so the validity
 // rule hides the range at once) and sweeps a slice of segments proportional
-// to the advance, rounded up. Over a pass clean_end advances by exactly
-// data_blocks, so the slices add up to at least nsegments: every segment is
-// swept at least once per pass (docs/DIRECTORY.md has the full argument).
+// to the advance. The fraction of a segment that an advance earns is carried
+// to the next call, so small, frequent advances (a lightly loaded stripe's
+// 5 ms flushes) do not each sweep a whole segment. Over any stretch of calls
+// in which clean_end advances by more than data_blocks, at least nsegments
+// segments are swept in round-robin order: every segment is swept
+// (docs/DIRECTORY.md has the full argument).
 void Directory::AdvanceCleanLocked(DirPosition* pos, uint64_t new_clean_end) {
   uint64_t advance = 0;
   if (new_clean_end > pos->clean_end) {
@@ -55,9 +58,10 @@ void Directory::AdvanceCleanLocked(DirPosition* pos, uint64_t new_clean_end) {
     pos->clean_end = new_clean_end;
     StorePositionLocked(*pos);
   }
-  unsigned __int128 wide = static_cast<unsigned __int128>(geo_.nsegments) * advance;
-  uint64_t n = static_cast<uint64_t>((wide + geo_.data_blocks - 1) / geo_.data_blocks);
-  n = std::clamp<uint64_t>(n, 1, geo_.nsegments);
+  unsigned __int128 credit = static_cast<unsigned __int128>(geo_.nsegments) * advance + sweep_credit_;
+  uint64_t n = static_cast<uint64_t>(credit / geo_.data_blocks);
+  sweep_credit_ = static_cast<uint64_t>(credit % geo_.data_blocks);
+  n = std::min<uint64_t>(n, geo_.nsegments);
   for (uint64_t k = 0; k < n; ++k) {
     SweepSegmentLocked(sweep_cursor_);
     sweep_cursor_ = (sweep_cursor_ + 1) % geo_.nsegments;

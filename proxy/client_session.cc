@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 
 #include "common/log.h"
-#include "proxy/socket_write.h"
+#include "proxy/socket_io.h"
 #include "proxy/worker.h"
 
 namespace strata {
@@ -148,7 +148,7 @@ void ClientSession::OnOutputChanged(evbuffer*, const evbuffer_cb_info* info, voi
 void ClientSession::OnFlush(evutil_socket_t, short, void* arg) { static_cast<ClientSession*>(arg)->Flush(); }
 
 // Writes the output buffer to the socket now instead of waiting for the loop
-// to report the socket writable (socket_write.h). What the socket does not
+// to report the socket writable (socket_io.h). What the socket does not
 // take is left to the bufferevent (EV_WRITE), and so are write errors: its
 // own write then reports them through OnEvent.
 void ClientSession::Flush() {

@@ -89,7 +89,7 @@ void OriginPool::Release(OriginConnection* conn) {
   idle.tv_usec = (options_.idle_timeout.count() % 1000) * 1000;
   bufferevent_set_timeouts(conn->bev, &idle, nullptr);
   // Off while idle, so the next request head can be written at once
-  // (socket_write.h) rather than queued behind a write event.
+  // (socket_io.h) rather than queued behind a write event.
   bufferevent_disable(conn->bev, EV_WRITE);
   bufferevent_enable(conn->bev, EV_READ);
   list.push_back(*conn);

@@ -10,7 +10,7 @@
 #include "common/log.h"
 #include "proxy/client_session.h"
 #include "proxy/origin_pool.h"
-#include "proxy/socket_write.h"
+#include "proxy/socket_io.h"
 #include "proxy/worker.h"
 
 namespace strata {
@@ -464,6 +464,11 @@ void Transaction::OnClientError() {
 void Transaction::OnOriginRead(bufferevent*, void* arg) {
   auto* self = static_cast<Transaction*>(arg);
   OriginConnection* conn = self->origin_;
+  // Take the rest of what the origin has sent in large reads, up to the
+  // read high-water mark (socket_io.h).
+  size_t buffered = evbuffer_get_length(bufferevent_get_input(conn->bev));
+  size_t limit = std::max<size_t>(self->settings().buffer_high_water, self->settings().max_request_head + 1);
+  if (buffered < limit) ReadSocketMore(conn->bev, limit - buffered);
   if (self->phase_ == Phase::kAwaitingResponse) self->ParseResponseHead();
   // The transaction may have ended (and released this connection) above.
   if (self->origin_ != conn) return;

@@ -1,6 +1,6 @@
 // WriteSocketNow: a bufferevent's output written from the caller, over a
 // real socketpair.
-#include "proxy/socket_write.h"
+#include "proxy/socket_io.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -77,6 +77,29 @@ TEST_F(SocketWriteTest, LeavesWhatAFullSocketRefusesInOrder) {
   // The bufferevent's own writes still work: the front is frozen again.
   evbuffer_add(out, "x", 1);
   EXPECT_EQ(evbuffer_drain(out, 1), -1);
+}
+
+TEST_F(SocketWriteTest, ReadsMoreThanLibeventsFourKilobytesAtOnce) {
+  std::string sent;
+  for (int i = 0; i < 100000; ++i) sent.push_back(static_cast<char>('A' + i % 23));
+  // The peer writes 100 KB; the socket holds it all (socketpair buffers).
+  int big = 1 << 20;
+  setsockopt(fds_[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+  setsockopt(fds_[0], SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+  ASSERT_EQ(write(fds_[1], sent.data(), sent.size()), static_cast<ssize_t>(sent.size()));
+  evbuffer* in = bufferevent_get_input(bev_);
+  // Up to the limit asked for, no further.
+  EXPECT_EQ(ReadSocketMore(bev_, 30000), 30000u);
+  EXPECT_EQ(evbuffer_get_length(in), 30000u);
+  EXPECT_EQ(ReadSocketMore(bev_, 1 << 20), sent.size() - 30000);
+  ASSERT_EQ(evbuffer_get_length(in), sent.size());
+  std::string got(sent.size(), '\0');
+  ASSERT_EQ(evbuffer_remove(in, got.data(), got.size()), static_cast<int>(sent.size()));
+  EXPECT_EQ(got, sent);
+  // Nothing left: returns 0 without blocking; the input's end is frozen
+  // again for the bufferevent's own reads.
+  EXPECT_EQ(ReadSocketMore(bev_, 1 << 20), 0u);
+  EXPECT_EQ(evbuffer_add(in, "x", 1), -1);
 }
 
 TEST_F(SocketWriteTest, ReportsAWriteToAClosedPeer) {
