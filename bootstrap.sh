@@ -7,7 +7,7 @@ top=$(cd "$(dirname "$0")" && pwd)
 cd "$top"
 
 packages=(g++ make autoconf automake libtool pkg-config libevent-dev libssl-dev zlib1g-dev libboost-dev
-          libyaml-cpp-dev libxxhash-dev libgtest-dev libbenchmark-dev liburing-dev python3 curl)
+          libyaml-cpp-dev libxxhash-dev libisal-dev libgtest-dev libbenchmark-dev liburing-dev python3 curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -239,8 +239,11 @@ void Stripe::FlushIfDue(std::chrono::steady_clock::time_point now) {
   std::unique_lock<std::mutex> lock(mu_);
   if (offline()) return;
   bool open = !buffers_.empty() && !buffers_.back()->sealed;
-  bool data_due =
-      open && buffers_.back()->used > kAggHeaderBytes && now - buffers_.back()->first_append >= options_.flush_delay;
+  // While a write is in flight the open buffer keeps filling instead: under
+  // load, writes stay few and large, and a write slot is not spent on 5 ms
+  // of data (the buffer goes when full, or when due with no write running).
+  bool data_due = open && writes_in_flight_ == 0 && buffers_.back()->used > kAggHeaderBytes &&
+                  now - buffers_.back()->first_append >= options_.flush_delay;
   bool removes_due = !pending_removes_.empty() && now - removes_since_ >= options_.flush_delay;
   if (data_due || removes_due) SealWithRemovesLocked(lock, WaitMode::kFail);
 }

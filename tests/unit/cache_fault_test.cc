@@ -353,4 +353,31 @@ TEST(CacheFaultTest, EnvCountsAndScopesFaultsByPath) {
 }
 
 }  // namespace
+// The flush timer does not spend a write slot on a few milliseconds of data
+// while a write is in flight: the open buffer keeps filling and goes when the
+// write completes (or when it fills). Under load this keeps writes few and
+// large, so the disk keeps up and the event loops are not refused.
+TEST(CacheFaultTest, TimerFlushWaitsForTheWriteInFlight) {
+  FaultyCache fc;
+  ASSERT_TRUE(fc.Open().ok());
+  Stripe& stripe = fc.stripe();
+  fc.env().CloseWriteGate(fc.span_path());
+  ASSERT_TRUE(fc.cache().Put(Key("first"), "m", Bytes(3000, 1)).ok());
+  stripe.FlushIfDue(std::chrono::steady_clock::now() + 1h);  // due: no write running, sealed
+  ASSERT_TRUE(fc.env().WaitForBlockedWrites(1, 10s));
+  ASSERT_TRUE(fc.cache().Put(Key("second"), "m", Bytes(3000, 2)).ok());
+  // Long due, but the first write is still held at the gate: not sealed.
+  stripe.FlushIfDue(std::chrono::steady_clock::now() + 1h);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(fc.env().blocked_writes(), 1u);
+  fc.env().OpenWriteGate();
+  for (int i = 0; i < 400 && stripe.stats().agg_writes < 1; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(stripe.stats().agg_writes, 1u);
+  // The write done, the next due flush writes the second object.
+  stripe.FlushIfDue(std::chrono::steady_clock::now() + 1h);
+  for (int i = 0; i < 400 && stripe.stats().agg_writes < 2; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(stripe.stats().agg_writes, 2u);
+  EXPECT_EQ(GetKind(fc.cache(), Key("second")), Status::Kind::kOk);
+}
+
 }  // namespace strata

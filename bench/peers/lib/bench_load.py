@@ -13,9 +13,9 @@ from bench_proc import (CLK_TCK, ROOT, SIZES, cpu_snapshot, cpu_util, fmt, forei
 
 
 # ----------------------------------------------------------------------------- wrk
-def run_wrk(args, port, path, duration, raw_file=None, script="report.lua", script_args=()):
+def run_wrk(args, port, path, duration, raw_file=None, script="report.lua", script_args=(), conc=None):
     url = f"http://127.0.0.1:{port}{path}"
-    cmd = ["taskset", "-c", args.client_cpus, "wrk", "-t1", f"-c{args.conc}",
+    cmd = ["taskset", "-c", args.client_cpus, "wrk", "-t1", f"-c{conc or args.conc}",
            f"-d{duration}s", "--latency", "--timeout", f"{args.wrk_timeout}s",
            "-s", os.path.join(ROOT, "wrk", script), url]
     if script_args:
@@ -133,9 +133,10 @@ def measure(args, origin, targets, tests, results, rawdir):
         log(f"== {name} ({path}) targets: {', '.join(t.name for t in tlist)}")
         script = test.get("script", "report.lua")
         sargs = test.get("script_args", ())
+        conc = test.get("conc")
         for t in tlist:                                   # warm-up, not recorded
             if args.warmup > 0:
-                run_wrk(args, t.port, path, args.warmup, script=script, script_args=sargs)
+                run_wrk(args, t.port, path, args.warmup, script=script, script_args=sargs, conc=conc)
         for rep in range(args.reps):
             order = tlist[rep % len(tlist):] + tlist[:rep % len(tlist)]   # rotate order
             ours = {os.getpid(), *origin.pids()}
@@ -148,7 +149,7 @@ def measure(args, origin, targets, tests, results, rawdir):
                 p1 = t.cpu_ticks()
                 raw = os.path.join(rawdir, f"{name}.{t.name}.rep{rep + 1}.txt")
                 w = run_wrk(args, t.port, path, args.duration, raw, script=script,
-                            script_args=sargs)
+                            script_args=sargs, conc=conc)
                 p2 = t.cpu_ticks()
                 c2 = read_cpu_times()
                 snap2 = cpu_snapshot()
