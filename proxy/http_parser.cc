@@ -326,17 +326,6 @@ void ResetHead(Head* head) {
 
 bool IsTokenChar(unsigned char c) { return Is(c, kToken); }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    unsigned char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x += 'a' - 'A';
-    if (y >= 'A' && y <= 'Z') y += 'a' - 'A';
-    if (x != y) return false;
-  }
-  return true;
-}
-
 bool HasToken(std::string_view value, std::string_view token) {
   bool found = false;
   ForEachListElement(value, [&](std::string_view element) {

@@ -182,7 +182,18 @@ class ChunkedDecoder {
 };
 
 // Field helpers.
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// Inline: called for nearly every field of every message, and most calls
+// end at the length check.
+inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    unsigned char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x += 'a' - 'A';
+    if (y >= 'A' && y <= 'Z') y += 'a' - 'A';
+    if (x != y) return false;
+  }
+  return true;
+}
 
 // True when the comma-separated list `value` has `token` as an element
 // (case-insensitive, OWS around elements ignored).

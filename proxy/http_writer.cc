@@ -31,8 +31,32 @@ bool IsTargetedCacheControl(std::string_view name) {
   return EqualsIgnoreCase(name, "cdn-cache-control") || EqualsIgnoreCase(name, "strata-cache-control");
 }
 
-bool ShouldDrop(const std::vector<Field>& fields, std::string_view name) {
-  return IsHopByHopField(name) || IsFramingField(name) || IsConnectionListed(fields, name);
+// A message's Connection field(s), found once per message rather than by a
+// scan of every field for each field it has.
+struct ConnectionFields {
+  std::string_view value;  // when there is exactly one (the usual case)
+  int count = 0;
+};
+
+ConnectionFields FindConnection(const std::vector<Field>& fields) {
+  ConnectionFields c;
+  for (const Field& field : fields) {
+    if (EqualsIgnoreCase(field.name, "connection")) {
+      c.value = field.value;
+      ++c.count;
+    }
+  }
+  return c;
+}
+
+bool Listed(const std::vector<Field>& fields, const ConnectionFields& connection, std::string_view name) {
+  if (connection.count == 0) return false;
+  if (connection.count == 1) return HasToken(connection.value, name);
+  return IsConnectionListed(fields, name);
+}
+
+bool ShouldDrop(const std::vector<Field>& fields, const ConnectionFields& connection, std::string_view name) {
+  return IsHopByHopField(name) || IsFramingField(name) || Listed(fields, connection, name);
 }
 
 void AppendFraming(const OutFraming& framing, std::string* out) {
@@ -170,8 +194,9 @@ void AppendOriginRequestHead(const RequestHead& request, const OriginRequestPara
   AppendField(out, "Host", params.host_header);
 
   size_t xff_count = 0;
+  const ConnectionFields connection = FindConnection(request.fields);
   for (const Field& field : request.fields) {
-    if (ShouldDrop(request.fields, field.name) || EqualsIgnoreCase(field.name, "host")) continue;
+    if (ShouldDrop(request.fields, connection, field.name) || EqualsIgnoreCase(field.name, "host")) continue;
     if (params.strip_expect && EqualsIgnoreCase(field.name, "expect")) continue;
     if (!params.accept_encoding.empty() && EqualsIgnoreCase(field.name, "accept-encoding")) continue;
     if (params.strip_cache_conditionals &&
@@ -212,8 +237,9 @@ void AppendClientResponseHead(const ResponseHead& response, const ClientResponse
   bool body_framed_by_us = params.body.kind != OutFraming::Kind::kNone;
   std::string rewritten;
   bool has_date = false;
+  const ConnectionFields connection = FindConnection(response.fields);
   for (const Field& field : response.fields) {
-    if (IsHopByHopField(field.name) || IsConnectionListed(response.fields, field.name)) continue;
+    if (IsHopByHopField(field.name) || Listed(response.fields, connection, field.name)) continue;
     if (params.strip_targeted_cache_control && IsTargetedCacheControl(field.name)) continue;
     has_date = has_date || EqualsIgnoreCase(field.name, "date");
     // Without a body (HEAD, 304) Content-Length describes the selected
@@ -300,8 +326,9 @@ void AppendInterimResponse(const ResponseHead& response, std::string* out) {
   out->push_back(' ');
   out->append(response.reason.empty() ? ReasonPhrase(response.status) : response.reason);
   out->append("\r\n");
+  const ConnectionFields connection = FindConnection(response.fields);
   for (const Field& field : response.fields) {
-    if (IsHopByHopField(field.name) || IsConnectionListed(response.fields, field.name)) continue;
+    if (IsHopByHopField(field.name) || Listed(response.fields, connection, field.name)) continue;
     AppendField(out, field.name, field.value);
   }
   out->append("\r\n");
