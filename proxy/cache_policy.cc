@@ -182,9 +182,11 @@ bool AgeValue(std::span<const Field> fields, int64_t* out) {
   return ParseDeltaSeconds(first, out);
 }
 
-Freshness FreshnessLifetime(const ResponseInfo& response, const PolicyOptions& options) {
-  bool targeted = false;
-  CacheControl cc = ResponseCc(response.fields, options, &targeted);
+namespace {
+
+// `cc` and `targeted` as ResponseCc gives them for the response's fields.
+Freshness LifetimeUnder(const ResponseInfo& response, const CacheControl& cc, bool targeted,
+                        const PolicyOptions& options) {
   // §4.2.1, first match wins. Invalid/conflicting max-age/s-maxage: stale.
   if (cc.HasSMaxAge()) return {cc.s_maxage_invalid ? 0 : *cc.s_maxage, false};
   if (cc.HasMaxAge()) return {cc.max_age_invalid ? 0 : *cc.max_age, false};
@@ -204,6 +206,14 @@ Freshness FreshnessLifetime(const ResponseInfo& response, const PolicyOptions& o
   if (!DateField(response.fields, "last-modified", &last_modified) || last_modified >= date) return {0, true};
   double lifetime = static_cast<double>(date - last_modified) * options.heuristic_fraction;
   return {std::clamp<int64_t>(static_cast<int64_t>(lifetime), 0, options.heuristic_max), true};
+}
+
+}  // namespace
+
+Freshness FreshnessLifetime(const ResponseInfo& response, const PolicyOptions& options) {
+  bool targeted = false;
+  CacheControl cc = ResponseCc(response.fields, options, &targeted);
+  return LifetimeUnder(response, cc, targeted, options);
 }
 
 namespace {
@@ -232,7 +242,7 @@ StoredFacts ComputeStoredFacts(const StoredInfo& stored, const PolicyOptions& op
   StoredFacts facts;
   bool targeted = false;
   facts.cc = ResponseCc(stored.fields, options, &targeted);
-  facts.lifetime = FreshnessLifetime(stored, options).lifetime;
+  facts.lifetime = LifetimeUnder(stored, facts.cc, targeted, options).lifetime;
   facts.corrected_initial_age = CorrectedInitialAge(stored);
   return facts;
 }

@@ -434,9 +434,7 @@ void Transaction::ServeStored(http::CacheStatus status, const char* result, int6
   const StoredResponse& stored = stored_->response;
   http::StoredInfo stored_info = stored_->info();
   int64_t age = known_age >= 0 ? known_age : http::CurrentAge(stored_info, now);
-  if (!status.ttl.has_value() && status.hit) {
-    status.ttl = http::FreshnessLifetime(stored_info, PolicyOptionsFromSettings()).lifetime - age;
-  }
+  if (!status.ttl.has_value() && status.hit) status.ttl = stored_->facts.lifetime - age;
   bool not_modified =
       http::EvaluateClientConditional(RequestInfoForPolicy(), stored_info) == http::ConditionalResult::kNotModified;
   cache_status_ = http::CacheStatusValue(status);
@@ -474,25 +472,24 @@ void Transaction::ServeStored(http::CacheStatus status, const char* result, int6
   params.not_modified = not_modified;
   params.accept_ranges = stored.status == 200;
   // A full response uses the fields as rendered once for the stored object;
-  // a range answer edits a copy of them.
+  // any other answer starts from them and edits a copy.
   std::vector<http::Field> fields;
   std::string range_field_value;
+  if (range.kind == http::RangeDecision::Kind::kFull && !not_modified) {
+    params.rendered_fields = &stored_->full_head_fields;
+  } else {
+    fields.assign(stored_->views.begin(), stored_->views.end());
+  }
   pieces_.clear();
   bool body = !is_head_ && !not_modified && http::StatusHasBody(stored.status);
   switch (range.kind) {
     case http::RangeDecision::Kind::kFull:
-      if (not_modified) {
-        fields.assign(stored_->views.begin(), stored_->views.end());
-      } else {
-        params.rendered_fields = &stored_->full_head_fields;
-      }
       if (body && length > 0) pieces_.push_back({std::string(), 0, length});
       break;
     case http::RangeDecision::Kind::kUnsatisfiable:
       params.status = 416;
       params.reason = std::string_view();
       params.content_length = 0;
-      fields.assign(stored_->views.begin(), stored_->views.end());
       range_field_value = http::UnsatisfiedContentRange(length);
       fields.push_back({"Content-Range", range_field_value});
       break;
@@ -501,7 +498,6 @@ void Transaction::ServeStored(http::CacheStatus status, const char* result, int6
       params.reason = std::string_view();
       if (range.ranges.size() == 1) {
         const http::ByteRange& r = range.ranges[0];
-        fields.assign(stored_->views.begin(), stored_->views.end());
         range_field_value = http::ContentRangeValue(r, length);
         fields.push_back({"Content-Range", range_field_value});
         params.content_length = r.length();
@@ -511,7 +507,6 @@ void Transaction::ServeStored(http::CacheStatus status, const char* result, int6
         http::MultipartPlan plan =
             http::PlanMultipart(range.ranges, length, type != nullptr ? *type : "", http::MakeBoundary());
         // The parts carry the representation's type; the response's is multipart.
-        fields.assign(stored_->views.begin(), stored_->views.end());
         std::erase_if(fields, [](const http::Field& f) { return http::EqualsIgnoreCase(f.name, "content-type"); });
         range_field_value = plan.content_type;
         fields.push_back({"Content-Type", range_field_value});
